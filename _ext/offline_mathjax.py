@@ -1,9 +1,12 @@
-"""Serve MathJax from the built book instead of a CDN, so math renders offline.
+r"""Serve MathJax from the built book instead of a CDN, so math renders offline.
 
 MathJax 3 comes from the ``django-static-mathjax`` package (a plain copy of the
 MathJax distribution; Django itself is not needed). The extension points
 ``mathjax_path`` at ``_static/mathjax/tex-chtml.js`` and copies the script and
-the web fonts it loads into the HTML output.
+everything it loads on demand into the HTML output: the web fonts, the TeX
+packages it autoloads for macros such as ``\boldsymbol`` or ``\cancel`` (a page
+whose package is missing stops typesetting altogether), and the menu and
+accessibility components.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sphinx.application import Sphinx
 
 STATIC_SUBDIR = "mathjax"
 FILES = ("tex-chtml.js",)
-DIRECTORIES = ("output/chtml/fonts/woff-v2",)
+DIRECTORIES = ("input/tex/extensions", "output/chtml", "ui", "a11y", "sre", "adaptors")
 
 
 def mathjax_source() -> Path:

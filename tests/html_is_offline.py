@@ -33,9 +33,11 @@ def main(argv: list[str]) -> int:
     if not (root / "index.html").is_file():
         print(f"error: {root}/index.html not found; build the book first", file=sys.stderr)
         return 2
-    if not (root / "_static" / "mathjax" / "tex-chtml.js").is_file():
-        print("error: MathJax is not in the built book's _static/mathjax", file=sys.stderr)
-        return 1
+    mathjax = root / "_static" / "mathjax"
+    for needed in ("tex-chtml.js", "input/tex/extensions/boldsymbol.js", "output/chtml/fonts"):
+        if not (mathjax / needed).exists():
+            print(f"error: the built book lacks _static/mathjax/{needed}", file=sys.stderr)
+            return 1
     found = remote_loads(root)
     for line in found:
         print(f"remote load: {line}", file=sys.stderr)
