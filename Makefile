@@ -92,9 +92,10 @@ book-fresh: $(INSTALLED) ## Build the book from scratch: every cell executes, an
 offline-check: $(INSTALLED)
 	$(BIN)/python tests/html_is_offline.py $(BUILD)/html
 
+# Two workers, each notebook whole on one of them (--dist loadfile): cells share a kernel.
 nbval: $(INSTALLED) ## Re-run the executed notebooks and compare every output (strict nbval)
 	$(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider \
-		-o addopts="" $(BUILD)/jupyter_execute
+		-n 2 --dist loadfile -o addopts="" $(BUILD)/jupyter_execute
 
 lab: $(INSTALLED) ## Open the chapters as notebooks in JupyterLab (jupytext)
 	$(BIN)/jupyter lab chapters

@@ -46,7 +46,7 @@ _BISECTION_STEPS = 64
 def _check_matrix(value: object, name: str) -> Tensor:
     """Return `value` if it is a finite floating tensor of shape (N, K) with N, K >= 1."""
     if not isinstance(value, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if not value.is_floating_point():
         raise ValueError(
             f"{name} must have a floating dtype (float16, bfloat16, float32 or float64), "
@@ -68,7 +68,7 @@ def _check_matrix(value: object, name: str) -> Tensor:
 def _check_labels(labels: object, n: int, k: int) -> Tensor:
     """Return `labels` if it is an integer tensor of shape (n,) with values in [0, k)."""
     if not isinstance(labels, Tensor):
-        raise TypeError(f"labels must be a torch.Tensor, got {type(labels).__name__}")
+        raise ValueError(f"labels must be a torch.Tensor, got {type(labels).__name__}")
     if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
         raise ValueError(f"labels must have an integer dtype, got {labels.dtype}")
     if labels.dim() != 1:
@@ -151,13 +151,12 @@ def expected_calibration_error(probs: Tensor, labels: Tensor, *, n_bins: int = 1
 
     Raises
     ------
-    TypeError
-        If `probs` or `labels` is not a :class:`torch.Tensor`.
     ValueError
-        If `probs` is not a 2-D floating tensor with at least one row and column,
-        holds NaN, inf or negative entries, or has a row whose sum is not 1 within
-        the tolerance; if `labels` is not a 1-D integer tensor with one entry per
-        row and values in ``[0, K)``; or if `n_bins` is not an int ``>= 1``.
+        If `probs` or `labels` is not a :class:`torch.Tensor`; if `probs` is not
+        a 2-D floating tensor with at least one row and column, holds NaN, inf
+        or negative entries, or has a row whose sum is not 1 within the tolerance;
+        if `labels` is not a 1-D integer tensor with one entry per row and values
+        in ``[0, K)``; or if `n_bins` is not an int ``>= 1``.
 
     Notes
     -----
@@ -249,11 +248,10 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
 
     Raises
     ------
-    TypeError
-        If `logits` or `labels` is not a :class:`torch.Tensor`.
     ValueError
-        If `logits` is not a 2-D floating tensor with at least one row and
-        column, or holds NaN or inf; or if `labels` is not a 1-D integer tensor
+        If `logits` or `labels` is not a :class:`torch.Tensor`; if `logits` is
+        not a 2-D floating tensor with at least one row and column, or holds NaN
+        or inf; or if `labels` is not a 1-D integer tensor
         with one entry per row and values in ``[0, K)``.
 
     Warns
@@ -370,8 +368,6 @@ def reliability_diagram(
 
     Raises
     ------
-    TypeError
-        If `probs` or `labels` is not a :class:`torch.Tensor`.
     ValueError
         As for :func:`expected_calibration_error`.
 

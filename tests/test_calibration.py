@@ -388,9 +388,9 @@ def test_probability_functions_reject_bad_n_bins(
     "function", [*PROBABILITY_FUNCTIONS, fit_temperature], ids=lambda f: f.__name__
 )
 def test_every_function_rejects_non_tensors(function: Callable[..., Any]) -> None:
-    with pytest.raises(TypeError, match=r"must be a torch\.Tensor, got list"):
+    with pytest.raises(ValueError, match=r"must be a torch\.Tensor, got list"):
         function([[0.7, 0.3], [0.4, 0.6]], GOOD_LABELS)
-    with pytest.raises(TypeError, match=r"labels must be a torch\.Tensor, got list"):
+    with pytest.raises(ValueError, match=r"labels must be a torch\.Tensor, got list"):
         function(GOOD_PROBS, [0, 1])
 
 
