@@ -49,8 +49,6 @@ def use_house_style() -> None:
     Examples
     --------
     >>> import matplotlib as mpl
-    from cycler import cycler
-    from matplotlib import style
     >>> use_house_style()
     >>> mpl.rcParams["svg.hashsalt"]
     'omnivault'
@@ -70,8 +68,6 @@ def use_svg_display() -> None:
     --------
     >>> use_svg_display()
     >>> import matplotlib as mpl
-    from cycler import cycler
-    from matplotlib import style
     >>> mpl.rcParams["axes.spines.top"]
     False
     """
