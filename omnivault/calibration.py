@@ -258,10 +258,11 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
     -----
     RuntimeWarning
         If the minimiser is not inside the searched range and a bound is
-        returned: 0.01 when the NLL still decreases there (typically every
-        label already has the largest logit, and the NLL decreases towards 0 as
-        :math:`T \to 0`), 100 when it increases at :math:`T = 100` (the logits
-        predict the labels worse than the uniform distribution does).
+        returned: 0.01 when the NLL still decreases as :math:`T` falls to 0.01
+        (typically every label already has the largest logit, and the NLL tends
+        to 0 as :math:`T \to 0`), 100 when it still decreases as :math:`T` rises
+        to 100 (the logits predict the labels worse than the uniform
+        distribution does).
 
     Notes
     -----
