@@ -69,11 +69,16 @@ def _check_top_p(top_p: object) -> float | None:
     return value
 
 
-def _keep_mask(x: Tensor, top_k: int | None, top_p: float | None) -> Tensor:
+def _keep_mask(
+    x: Tensor, top_k: int | None, top_p: float | None, temperature: float = 1.0
+) -> Tensor:
     """Boolean mask of the entries of validated `x` that top-k, then top-p, keep.
 
-    Entries are ranked by value, largest first, ties in order of index (a stable
-    sort), so the result is deterministic.
+    Entries are ranked by the logits `x` themselves, largest first, ties in
+    order of index (a stable sort), so the result is deterministic. Dividing
+    by a temperature ``T > 0`` keeps that ranking in exact arithmetic; ranking
+    before dividing keeps rounding from creating ties. Top-p measures mass
+    under ``softmax(x / temperature)`` restricted to the top-k survivors.
     """
     keep = torch.ones_like(x, dtype=torch.bool)
     k_active = top_k is not None and top_k < x.shape[-1]
@@ -87,7 +92,7 @@ def _keep_mask(x: Tensor, top_k: int | None, top_p: float | None) -> Tensor:
     if p_active:
         assert top_p is not None
         # softmax is monotone, so `order` also sorts the probabilities.
-        probs = softmax(x.masked_fill(~keep, -math.inf), dim=-1)
+        probs = softmax(x.masked_fill(~keep, -math.inf), dim=-1, temperature=temperature)
         sorted_probs = probs.gather(-1, order)
         # Probability mass strictly before each rank; 0 before the largest, always kept.
         mass_before = torch.cumsum(sorted_probs, dim=-1).roll(1, dims=-1)
@@ -198,9 +203,9 @@ def greedy(logits: Tensor) -> Tensor:
     Notes
     -----
     :math:`\arg\max_i z_i = \arg\max_i \operatorname{softmax}(z / T)_i` for
-    every temperature :math:`T > 0`, because softmax preserves order; greedy
-    decoding is the :math:`T \to 0` limit of sampling. Ties go to the first
-    (lowest) index, as in :func:`torch.argmax`.
+    every temperature :math:`T > 0`, because softmax preserves order; when the
+    largest logit is unique, greedy decoding is the :math:`T \to 0^+` limit of
+    sampling. Ties go to the first (lowest) index, as in :func:`torch.argmax`.
 
     Examples
     --------
@@ -266,12 +271,15 @@ def sample(
         \pi = \operatorname{softmax}\bigl(\operatorname{filter}(\tilde z)\bigr), \qquad
         X_1, \dots, X_n \overset{\text{iid}}{\sim} \operatorname{Categorical}(\pi),
 
-    where ``filter`` sets removed logits to :math:`-\infty`. The row maximum is
-    subtracted before dividing, :math:`\tilde z = (z - \max_i z_i) / T`, which
-    changes neither the ranking nor the softmax but keeps a small :math:`T`
-    from overflowing. Top-k's support does not depend on :math:`T`; top-p's
-    does (a lower :math:`T` shrinks the nucleus). The draws come from
-    :func:`torch.multinomial` with replacement over the flattened batch.
+    where ``filter`` sets removed logits to :math:`-\infty`. Both truncations
+    rank the logits :math:`z` themselves (dividing by :math:`T > 0` does not
+    change the ranking, and ranking before dividing keeps rounding from
+    creating ties), so top-k's support does not depend on :math:`T`; top-p
+    measures mass under :math:`\operatorname{softmax}(z / T)`, so a lower
+    :math:`T` never enlarges the nucleus. The probabilities come from
+    :func:`softmax` with ``temperature=T``, which subtracts the row maximum
+    before dividing, so a small :math:`T` cannot overflow. The draws come
+    from :func:`torch.multinomial` with replacement over the flattened batch.
 
     References
     ----------
@@ -299,9 +307,9 @@ def sample(
     batch_shape = x.shape[:-1]
     if x.numel() == 0:
         return torch.empty((*batch_shape, num_samples), dtype=torch.long, device=x.device)
-    scaled = (x - x.amax(dim=-1, keepdim=True)) / temperature
-    filtered = scaled.masked_fill(~_keep_mask(scaled, keep_k, keep_p), -math.inf)
-    probs = softmax(filtered, dim=-1).reshape(-1, x.shape[-1])
+    keep = _keep_mask(x, keep_k, keep_p, temperature)
+    filtered = x.masked_fill(~keep, -math.inf)
+    probs = softmax(filtered, dim=-1, temperature=temperature).reshape(-1, x.shape[-1])
     draws = torch.multinomial(probs, num_samples, replacement=True, generator=generator)
     return draws.reshape(*batch_shape, num_samples)
 

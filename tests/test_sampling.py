@@ -39,12 +39,14 @@ def chi_square_p_value(draws: torch.Tensor, probs: torch.Tensor) -> float:
     """p-value of Pearson's chi-square test of `draws` against `probs`.
 
     Classes with probability 0 are left out of the test; the caller checks
-    separately that they were never drawn.
+    separately that they were never drawn. The chi-square approximation needs
+    every expected count to be at least about 5, so smaller ones are refused.
     """
     probs = probs.double()
     counts = torch.bincount(draws.flatten(), minlength=probs.numel()).double()
     support = probs > 0
     expected = probs[support] / probs[support].sum() * counts[support].sum()
+    assert float(expected.min()) >= 5, "expected count below 5: use more draws or pool classes"
     return float(chisquare(counts[support].numpy(), expected.numpy()).pvalue)
 
 
@@ -227,6 +229,15 @@ def test_top_p_nucleus_shrinks_as_temperature_falls(
     assert support(filter_logits(z / low, top_p=p)) <= support(filter_logits(z / high, top_p=p))
 
 
+@pytest.mark.parametrize("temperature", [1.0, 0.5, 3.0])
+def test_sample_top_k_ranks_the_logits_before_rounding(temperature: float) -> None:
+    # In float32, 1e-9 - 1 rounds to -1 = 0 - 1: shifting or scaling first would tie
+    # class 2 (logit 1e-9) with class 1 (logit 0) and keep the wrong one.
+    z = torch.tensor([1.0, 0.0, 1e-9])
+    draws = sample(z, temperature=temperature, top_k=2, num_samples=2_000, generator=gen(0))
+    assert set(draws.tolist()) == support(filter_logits(z, top_k=2)) == {0, 2}
+
+
 def test_top_p_stops_at_the_token_whose_mass_reaches_p() -> None:
     # Four equal logits: prefix masses 0.25, 0.5, 0.75, 1 are exact in binary floating point.
     z = torch.zeros(4)
@@ -299,15 +310,18 @@ def test_truncated_sample_frequencies_match_renormalised_softmax(
     assert chi_square_p_value(draws, target) > ALPHA
 
 
-def test_chi_square_check_rejects_a_wrong_distribution() -> None:
-    # The same draws judged against nearby wrong distributions must be rejected.
+NEARBY_WRONG_TARGETS = {
+    "temperature 1.1 instead of 1": softmax(LOGITS, temperature=1.1),
+    "two probabilities exchanged": softmax(LOGITS)[[0, 1, 2, 4, 3]],
+}
+
+
+@pytest.mark.parametrize("wrong", list(NEARBY_WRONG_TARGETS))
+def test_chi_square_check_rejects_a_nearby_wrong_distribution(wrong: str) -> None:
+    # The goodness-of-fit checks above can fail: the draws that pass against
+    # softmax(LOGITS) in test_sample_frequencies_match_softmax are rejected here.
     draws = sample(LOGITS, num_samples=N_DRAWS, generator=gen(0))
-    assert chi_square_p_value(draws, softmax(LOGITS)) > ALPHA
-    assert chi_square_p_value(draws, softmax(LOGITS, temperature=1.1)) < ALPHA
-    swapped = softmax(LOGITS)[[0, 1, 2, 4, 3]]  # two probabilities exchanged
-    assert chi_square_p_value(draws, swapped) < ALPHA
-    gumbel_draws = gumbel_max(LOGITS.expand(N_DRAWS, -1), generator=gen(0))
-    assert chi_square_p_value(gumbel_draws, softmax(LOGITS, temperature=1.1)) < ALPHA
+    assert chi_square_p_value(draws, NEARBY_WRONG_TARGETS[wrong]) < ALPHA
 
 
 def test_gumbel_max_guards_a_uniform_draw_of_zero(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -337,14 +351,22 @@ def test_half_precision_is_computed_in_float32(dtype: torch.dtype) -> None:
     assert torch.equal(filtered.float(), filter_logits(z.float(), top_k=3))
 
 
+CALLS: dict[str, Callable[[torch.Tensor], Any]] = {
+    "greedy": greedy,
+    "sample": lambda z: sample(
+        z, temperature=0.3, top_k=2, top_p=0.5, num_samples=3, generator=gen(0)
+    ),
+    "gumbel_max": lambda z: gumbel_max(z, generator=gen(0)),
+    "filter_logits": lambda z: filter_logits(z, top_k=2, top_p=0.5),
+}
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
-def test_inputs_are_not_modified(dtype: torch.dtype) -> None:
+@pytest.mark.parametrize("name", list(CALLS))
+def test_inputs_are_not_modified(name: str, dtype: torch.dtype) -> None:
     z = torch.tensor([[0.5, -math.inf, 2.0, 0.0], [1.0, 1.0, -3.0, 4.0]], dtype=dtype)
     before = z.clone()
-    greedy(z)
-    sample(z, temperature=0.3, top_k=2, top_p=0.5, num_samples=3, generator=gen(0))
-    gumbel_max(z, generator=gen(0))
-    filter_logits(z, top_k=2, top_p=0.5)
+    CALLS[name](z)
     assert torch.equal(z, before)
 
 
