@@ -13,7 +13,15 @@ __all__ = [
     "check_positive_int",
     "check_temperature",
     "normalize_dim",
+    "to_compute_dtype",
 ]
+
+_LOW_PRECISION = (torch.float16, torch.bfloat16)
+
+
+def to_compute_dtype(input: torch.Tensor) -> torch.Tensor:
+    """Upcast float16 and bfloat16 to float32; return float32 and float64 unchanged."""
+    return input.float() if input.dtype in _LOW_PRECISION else input
 
 
 def check_floating(input: object, name: str = "input") -> torch.Tensor:

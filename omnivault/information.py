@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from omnivault._validation import check_floating, normalize_dim
+from omnivault._validation import check_floating, normalize_dim, to_compute_dtype
 
 __all__ = ["entropy"]
 
@@ -50,7 +50,7 @@ def entropy(probs: Tensor, dim: int = -1) -> Tensor:
     dim = normalize_dim(probs, dim)
     if probs.dim() == 0 or probs.shape[dim] == 0:
         raise ValueError(f"probs needs at least one outcome along dim {dim}")
-    p = probs.float() if probs.dtype in (torch.float16, torch.bfloat16) else probs
+    p = to_compute_dtype(probs)
     if not bool(torch.isfinite(p).all()):
         raise ValueError("probs contains NaN or inf")
     if bool((p < 0).any()):

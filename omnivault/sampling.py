@@ -20,13 +20,11 @@ from omnivault._validation import (
     check_floating,
     check_positive_int,
     check_temperature,
+    to_compute_dtype,
 )
 from omnivault.softmax import softmax
 
 __all__ = ["filter_logits", "greedy", "gumbel_max", "sample"]
-
-_LOW_PRECISION = (torch.float16, torch.bfloat16)
-
 
 def _check_logits(logits: object) -> Tensor:
     """Validate `logits` of shape ``(*batch, K)``; return them in the compute dtype.
@@ -44,7 +42,7 @@ def _check_logits(logits: object) -> Tensor:
             "logits must have at least one class along the last dim, "
             f"got shape {tuple(tensor.shape)}"
         )
-    x = tensor.float() if tensor.dtype in _LOW_PRECISION else tensor
+    x = to_compute_dtype(tensor)
     if x.numel() > 0:
         check_finite_slice_max(x.amax(dim=-1, keepdim=True), -1)
     return x

@@ -17,17 +17,10 @@ from omnivault._validation import (
     check_floating,
     check_temperature,
     normalize_dim,
+    to_compute_dtype,
 )
 
 __all__ = ["Softmax", "log_softmax", "logsumexp", "softmax", "softmax_jacobian"]
-
-_LOW_PRECISION = (torch.float16, torch.bfloat16)
-
-
-def _compute_dtype(input: Tensor) -> Tensor:
-    """Upcast half-precision input to float32; leave float32 and float64 alone."""
-    return input.float() if input.dtype in _LOW_PRECISION else input
-
 
 def _shifted(input: Tensor, dim: int, temperature: float) -> Tensor:
     """Validate `input` and return ``(input - max) / temperature`` along `dim`.
@@ -36,7 +29,7 @@ def _shifted(input: Tensor, dim: int, temperature: float) -> Tensor:
     so ``exp`` of it cannot overflow and each slice's sum of exponentials is >= 1.
     The maximum is detached: the result does not depend on the shift.
     """
-    x = _compute_dtype(input)
+    x = to_compute_dtype(input)
     slice_max = x.amax(dim=dim, keepdim=True).detach()
     check_finite_slice_max(slice_max, dim)
     shifted = x - slice_max
@@ -231,7 +224,7 @@ def logsumexp(input: Tensor, dim: int = -1, *, keepdim: bool = False) -> Tensor:
     dim = normalize_dim(tensor, dim)
     if tensor.numel() == 0:
         return torch.exp(tensor).sum(dim=dim, keepdim=keepdim).log()
-    x = _compute_dtype(tensor)
+    x = to_compute_dtype(tensor)
     slice_max = x.amax(dim=dim, keepdim=True).detach()
     check_finite_slice_max(slice_max, dim)
     result = slice_max + torch.log(torch.exp(x - slice_max).sum(dim=dim, keepdim=True))
