@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import math
+import operator
 from numbers import Real
 
 import torch
 
 __all__ = [
+    "COMPUTE_DTYPES",
     "check_finite_slice_max",
     "check_floating",
     "check_positive_int",
     "check_temperature",
+    "divide_by_temperature",
     "normalize_dim",
     "to_compute_dtype",
 ]
 
+#: The floating dtypes every function accepts; float8 and other formats cannot be reduced.
+COMPUTE_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
+_ALLOWED = "float16, bfloat16, float32 or float64"
 
 
 def to_compute_dtype(input: torch.Tensor) -> torch.Tensor:
@@ -25,31 +31,34 @@ def to_compute_dtype(input: torch.Tensor) -> torch.Tensor:
 
 
 def check_floating(input: object, name: str = "input") -> torch.Tensor:
-    """Return `input` if it is a floating-point tensor, else raise ``TypeError``."""
+    """Return `input` if it is a tensor of an accepted floating dtype, else raise ``TypeError``."""
     if not isinstance(input, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(input).__name__}")
-    if not input.is_floating_point():
-        raise TypeError(
-            f"{name} must have a floating dtype (float16, bfloat16, float32 or float64), "
-            f"got {input.dtype}"
-        )
+    if input.dtype not in COMPUTE_DTYPES:
+        raise TypeError(f"{name} must have a floating dtype ({_ALLOWED}), got {input.dtype}")
     return input
 
 
-def normalize_dim(input: torch.Tensor, dim: int) -> int:
+def normalize_dim(input: torch.Tensor, dim: object) -> int:
     """Return `dim` as a non-negative index into ``input.shape``.
 
-    A 0-d tensor accepts ``dim`` in ``{-1, 0}``, as in PyTorch.
+    Any integer type is accepted (``int``, NumPy integers, 0-d integer tensors:
+    whatever implements ``__index__``), ``bool`` excepted. A 0-d tensor accepts
+    ``dim`` in ``{-1, 0}``, as in PyTorch.
     """
-    if isinstance(dim, bool) or not isinstance(dim, int):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    if isinstance(dim, bool):
+        raise TypeError("dim must be an integer, got bool")
+    try:
+        index = operator.index(dim)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"dim must be an integer, got {type(dim).__name__}") from None
     ndim = max(input.dim(), 1)
-    if not -ndim <= dim < ndim:
+    if not -ndim <= index < ndim:
         raise IndexError(
-            f"dim {dim} is out of range for a tensor with {input.dim()} dimension(s): "
+            f"dim {index} is out of range for a tensor with {input.dim()} dimension(s): "
             f"expected a value in [{-ndim}, {ndim - 1}]"
         )
-    return dim % ndim
+    return index % ndim
 
 
 def check_temperature(temperature: object) -> float:
@@ -65,6 +74,33 @@ def check_temperature(temperature: object) -> float:
     return value
 
 
+def divide_by_temperature(shifted: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Return ``shifted / temperature`` without NaN for every accepted temperature.
+
+    `shifted` is in a compute dtype (float32 or float64): shifted logits, all
+    ``<= 0``, or a gradient. A temperature that the compute dtype holds as a
+    normal number divides in that dtype. One that float32 cannot hold (below
+    its smallest normal number, about 1.2e-38, or above its largest, about
+    3.4e38) would round to 0 or ``inf`` and turn ``0 / T`` or ``-inf / T`` into
+    NaN; it divides in float64, which holds it exactly, and the quotient is
+    rounded once. A float64 temperature below float64's smallest normal number
+    (about 2.2e-308) raises ``ValueError``: no wider type holds it to full
+    precision. The result may be `shifted` itself, divided in place, so callers
+    pass a buffer of their own.
+    """
+    if temperature == 1.0:
+        return shifted
+    info = torch.finfo(shifted.dtype)
+    if info.tiny <= temperature <= info.max:
+        return shifted.div_(temperature) if not shifted.requires_grad else shifted / temperature
+    if shifted.dtype == torch.float64:
+        raise ValueError(
+            f"temperature {temperature!r} is not representable in float64 at full precision "
+            f"(it is below the smallest normal number {info.tiny!r})"
+        )
+    return (shifted.double() / temperature).to(shifted.dtype)
+
+
 def check_positive_int(value: object, name: str) -> int:
     """Return `value` if it is an int >= 1 (``bool`` excluded), else raise ``ValueError``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -72,13 +108,17 @@ def check_positive_int(value: object, name: str) -> int:
     return value
 
 
-def check_finite_slice_max(slice_max: torch.Tensor, dim: int) -> None:
+def check_finite_slice_max(
+    slice_max: torch.Tensor, dim: int, *, allow_empty_sum: bool = False
+) -> None:
     """Raise ``ValueError`` unless every slice maximum is finite.
 
     The maximum of a slice is NaN if the slice holds a NaN, +inf if it holds
     +inf (and no NaN), and -inf exactly when every entry is -inf. Checking the
     maxima, which the stable algorithms compute anyway, therefore validates the
-    whole input without another pass over it.
+    whole input without another pass over it. With ``allow_empty_sum`` a slice
+    that is entirely -inf passes: its log-sum-exp is the logarithm of an empty
+    sum, -inf, while its softmax would be 0/0.
     """
     if bool(torch.isfinite(slice_max).all()):
         return
@@ -86,6 +126,8 @@ def check_finite_slice_max(slice_max: torch.Tensor, dim: int) -> None:
         raise ValueError("input contains NaN")
     if bool((slice_max == math.inf).any()):
         raise ValueError("input contains +inf; only -inf is allowed (it gets probability 0)")
+    if allow_empty_sum:
+        return
     raise ValueError(
         f"a slice along dim {dim} is entirely -inf, so it has no distribution "
         "(softmax would be 0/0)"

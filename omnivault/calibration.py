@@ -31,13 +31,15 @@ __all__ = ["expected_calibration_error", "fit_temperature", "reliability_diagram
 #: Rows of `probs` must sum to one within ``max(1e-4, K * eps(dtype))``.
 _SUM_ATOL = 1e-4
 
-#: fit_temperature searches T in [_T_MIN, _T_MAX], i.e. beta = 1 / T in [1e-2, 1e2].
-_T_MIN = 1e-2
-_T_MAX = 1e2
+#: fit_temperature widens its bracket on beta = 1 / T by this factor a step,
+#: within float64's normal range [_BETA_MIN, _BETA_MAX].
+_WIDEN = 16.0
+_BETA_MIN = 1e-300
+_BETA_MAX = 1e300
 
-#: Bisection steps on log(beta); 64 halvings of an interval of length log(1e4)
-#: leave a width below 1e-18, far under float64 resolution.
-_BISECTION_STEPS = 64
+#: Bisection steps on log(beta); 128 halvings of an interval no longer than
+#: log(1e600) leave a width below 1e-35, far under float64 resolution.
+_BISECTION_STEPS = 128
 
 
 # --------------------------------------------------------------------------- validation
@@ -215,15 +217,15 @@ def expected_calibration_error(probs: Tensor, labels: Tensor, *, n_bins: int = 1
     return float((correct_sums - confidence_sums).abs().sum() / confidence.shape[0])
 
 
-def _nll_slope(logits: Tensor, true_logit: Tensor, beta: float) -> float:
+def _nll_slope(logits: Tensor, margins: Tensor, beta: float) -> float:
     r"""Return the derivative in :math:`\beta` of the mean NLL of ``softmax(beta * logits)``.
 
-    It is :math:`\frac{1}{N}\sum_i (\mathbb{E}_{p_i}[z_i] - z_{i y_i})`, with
-    :math:`p_i = \operatorname{softmax}(\beta z_i)`; non-decreasing in
-    :math:`\beta`.
+    It is :math:`\frac{1}{N}\sum_i \sum_k p_{ik} (z_{ik} - z_{i y_i})`, with
+    :math:`p_i = \operatorname{softmax}(\beta z_i)` and `margins` holding
+    :math:`z_{ik} - z_{i y_i}`; non-decreasing in :math:`\beta`.
     """
-    p = softmax(beta * logits, dim=1)
-    return float(((p * logits).sum(dim=1) - true_logit).mean())
+    p = softmax(logits, dim=1, temperature=1.0 / beta)
+    return float((p * margins).sum(dim=1).mean())
 
 
 def fit_temperature(logits: Tensor, labels: Tensor) -> float:
@@ -244,7 +246,9 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
     Returns
     -------
     float
-        The fitted temperature, in ``[0.01, 100]``.
+        The fitted temperature, wherever the minimiser lies; ``0.0`` or
+        ``math.inf`` (with a warning) when the NLL has no finite minimiser, and
+        ``1.0`` when it does not depend on :math:`T`.
 
     Raises
     ------
@@ -257,12 +261,12 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
     Warns
     -----
     RuntimeWarning
-        If the minimiser is not inside the searched range and a bound is
-        returned: 0.01 when the NLL still decreases as :math:`T` falls to 0.01
-        (typically every label already has the largest logit, and the NLL tends
-        to 0 as :math:`T \to 0`), 100 when it still decreases as :math:`T` rises
-        to 100 (the logits predict the labels worse than the uniform
-        distribution does).
+        When no finite :math:`T > 0` minimises the NLL. If every label has the
+        largest logit of its row (and some row is not constant), the NLL keeps
+        decreasing as :math:`T \to 0`: ``0.0`` is returned. If the logits fit
+        the labels no better than the uniform distribution does
+        (:math:`f'(0) \ge 0` below), the NLL keeps decreasing as
+        :math:`T \to \infty`: ``math.inf`` is returned.
 
     Notes
     -----
@@ -281,12 +285,21 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
     with :math:`p_i = \operatorname{softmax}(\beta z_i)`: a log-sum-exp minus a
     linear term, convex in :math:`\beta` (it need not be convex in :math:`T`),
     and strictly convex unless every row of `logits` is constant. So
-    :math:`f'` is increasing, and the minimiser is the unique root of
-    :math:`f'`. The function finds it by bisection on :math:`\log \beta` over
-    :math:`[\log 10^{-2}, \log 10^{2}]` (:math:`T \in [0.01, 100]`), 64 halvings
-    in float64: no step size, no starting point, no tolerance to tune, and the
-    same answer on every run. If every row is constant the NLL does not depend
-    on :math:`T` at all and 1.0 is returned.
+    :math:`f'` is increasing, from :math:`f'(0) = \frac1N \sum_i (\bar z_i -
+    z_{i y_i})` (:math:`\bar z_i` the row mean) to
+    :math:`f'(\infty) = \frac1N \sum_i (\max_k z_{ik} - z_{i y_i}) \ge 0`
+    (for rows with a unique maximum; a tied maximum averages the tied
+    logits). A finite minimiser exists exactly when
+    :math:`f'(0) < 0 < f'(\infty)`; both limits are computed exactly, so the
+    two failures are told apart before any search. Otherwise the function
+    brackets the root of :math:`f'`, starting from :math:`\beta = 1` and
+    widening by a factor of 16 until the slope changes sign (within
+    :math:`\beta \in [10^{-300}, 10^{300}]`), then bisects on
+    :math:`\log \beta`, 128 halvings in float64: no step size, no starting
+    point, no tolerance to tune, and the same answer on every run. The rows are
+    shifted by their maximum first, which changes no :math:`f'`, and the slope
+    is summed as :math:`\sum_k p_{ik} (z_{ik} - z_{i y_i})`, so it has the
+    right sign even where probabilities underflow.
 
     At the minimiser :math:`f'(\beta) = 0`: the mean logit under the model
     equals the mean logit of the true class.
@@ -300,7 +313,7 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
     --------
     Three samples with logits ``[1, 0]``, two of class 0 and one of class 1: the
     best probability for class 0 is 2/3, so :math:`\sigma(1/T) = 2/3` and
-    :math:`T = 1 / \log 2`.
+    :math:`T = 1 / \log 2`. Scaling the logits by 500 scales the answer by 500.
 
     >>> import math
     >>> import torch
@@ -308,35 +321,42 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
     >>> T = fit_temperature(logits, torch.tensor([0, 0, 1]))
     >>> round(T, 6), round(1 / math.log(2), 6)
     (1.442695, 1.442695)
+    >>> round(fit_temperature(500 * logits, torch.tensor([0, 0, 1])) / 500, 6)
+    1.442695
     """
     z = _check_matrix(logits, "logits").to(torch.float64)
     y = _check_labels(labels, z.shape[0], z.shape[1])
     if bool((z.amax(dim=1) == z.amin(dim=1)).all()):
         return 1.0
     # f'(beta) does not change when a row is shifted; shifting by the row maximum
-    # keeps E_p[z] and z_y small numbers and their difference accurate.
+    # keeps every z <= 0 and the maximum exactly 0.
     z = z - z.amax(dim=1, keepdim=True)
-    true_logit = z.gather(1, y.unsqueeze(1)).squeeze(1)
-    low, high = math.log(1.0 / _T_MAX), math.log(1.0 / _T_MIN)
-    if _nll_slope(z, true_logit, math.exp(high)) < 0.0:
+    # z_k - z_y for every class: the slope is the p-weighted mean of these.
+    margins = z - z.gather(1, y.unsqueeze(1))
+    if bool((margins <= 0).all()):  # every label is a maximiser: f' < 0 for every beta
         warnings.warn(
-            f"fit_temperature: the NLL still decreases at the lower bound T = {_T_MIN}; "
-            f"returning {_T_MIN} (do the logits already rank every label first?)",
+            "fit_temperature: every label has the largest logit of its row, so the NLL "
+            "decreases all the way to T -> 0; returning 0.0",
             RuntimeWarning,
             stacklevel=2,
         )
-        return _T_MIN
-    if _nll_slope(z, true_logit, math.exp(low)) > 0.0:
+        return 0.0
+    if float(margins.mean()) >= 0.0:  # f'(0) >= 0: f' > 0 for every beta > 0
         warnings.warn(
-            f"fit_temperature: the NLL still decreases at the upper bound T = {_T_MAX}; "
-            f"returning {_T_MAX} (the logits fit the labels worse than uniform probabilities)",
+            "fit_temperature: the logits fit the labels no better than uniform "
+            "probabilities, so the NLL decreases all the way to T -> inf; returning inf",
             RuntimeWarning,
             stacklevel=2,
         )
-        return _T_MAX
+        return math.inf
+    low = high = 0.0  # log(beta), widened until slope(low) < 0 <= slope(high)
+    while _nll_slope(z, margins, math.exp(low)) >= 0.0 and math.exp(low) > _BETA_MIN:
+        low -= math.log(_WIDEN)
+    while _nll_slope(z, margins, math.exp(high)) < 0.0 and math.exp(high) < _BETA_MAX:
+        high += math.log(_WIDEN)
     for _ in range(_BISECTION_STEPS):
         middle = 0.5 * (low + high)
-        if _nll_slope(z, true_logit, math.exp(middle)) < 0.0:
+        if _nll_slope(z, margins, math.exp(middle)) < 0.0:
             low = middle
         else:
             high = middle

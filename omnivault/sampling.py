@@ -67,6 +67,11 @@ def _check_top_p(top_p: object) -> float | None:
     return value
 
 
+#: A cumulative mass within this many machine epsilons (relative) of top_p reaches it.
+NUCLEUS_TOLERANCE_EPS = 4
+_EPS64 = torch.finfo(torch.float64).eps
+
+
 def _keep_mask(
     x: Tensor, top_k: int | None, top_p: float | None, temperature: float = 1.0
 ) -> Tensor:
@@ -76,7 +81,10 @@ def _keep_mask(
     order of index (a stable sort), so the result is deterministic. Dividing
     by a temperature ``T > 0`` keeps that ranking in exact arithmetic; ranking
     before dividing keeps rounding from creating ties. Top-p measures mass
-    under ``softmax(x / temperature)`` restricted to the top-k survivors.
+    under ``softmax(x / temperature)`` restricted to the top-k survivors,
+    accumulated in float64; a mass of ``j`` probabilities of at least
+    ``top_p * (1 - NUCLEUS_TOLERANCE_EPS * eps - j * eps64)`` counts as
+    reaching `top_p`, with ``eps`` the machine epsilon of the dtype of `x`.
     """
     keep = torch.ones_like(x, dtype=torch.bool)
     k_active = top_k is not None and top_k < x.shape[-1]
@@ -91,17 +99,24 @@ def _keep_mask(
         assert top_p is not None
         # softmax is monotone, so `order` also sorts the probabilities.
         probs = softmax(x.masked_fill(~keep, -math.inf), dim=-1, temperature=temperature)
-        sorted_probs = probs.gather(-1, order)
+        sorted_probs = probs.gather(-1, order).double()
         # Probability mass strictly before each rank; 0 before the largest, always kept.
-        mass_before = torch.cumsum(sorted_probs, dim=-1).roll(1, dims=-1)
-        mass_before[..., 0] = 0.0
-        keep_sorted = mass_before < top_p
+        mass_before = torch.cumsum(sorted_probs, dim=-1) - sorted_probs
+        # A few roundings of the probabilities, plus the float64 summation's bound.
+        terms = torch.arange(x.shape[-1], dtype=torch.float64, device=x.device)
+        slack = NUCLEUS_TOLERANCE_EPS * torch.finfo(x.dtype).eps + terms * _EPS64
+        keep_sorted = mass_before < top_p * (1.0 - slack)
+        keep_sorted[..., 0] = True
         keep = keep & torch.zeros_like(keep).scatter(-1, order, keep_sorted)
     return keep
 
 
 def filter_logits(
-    logits: Tensor, *, top_k: int | None = None, top_p: float | None = None
+    logits: Tensor,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
 ) -> Tensor:
     r"""Set to ``-inf`` the logits that top-k and then top-p (nucleus) filtering remove.
 
@@ -110,13 +125,18 @@ def filter_logits(
     logits : Tensor
         Shape ``(*batch, K)`` with ``K >= 1``, any floating dtype; the last
         dimension holds the classes. Entries may be ``-inf`` (probability 0).
+    temperature : float, default 1.0
+        A finite real number :math:`T > 0`. Top-p measures probability under
+        ``softmax(logits / T)``, the distribution that :func:`sample` draws
+        from; the ranking is that of the raw logits.
     top_k : int, optional
         Keep the `top_k` largest logits of each row. ``top_k >= K`` keeps
         everything. ``None`` (default) switches top-k off.
     top_p : float, optional
         A real number in ``(0, 1]``: after top-k, keep the smallest set of most
-        probable classes whose probability under the renormalised softmax
-        reaches `top_p`. ``1.0`` or ``None`` (default) switches top-p off.
+        probable classes whose probability under the renormalised
+        ``softmax(logits / T)`` reaches `top_p`. ``1.0`` or ``None`` (default)
+        switches top-p off.
 
     Returns
     -------
@@ -124,6 +144,7 @@ def filter_logits(
         A new tensor with the shape and dtype of `logits`: kept entries are
         unchanged, removed entries are ``-inf``. At least one entry of each
         row is kept, so ``softmax`` of the result is a distribution.
+        Removed entries are the same for `logits` and for ``logits / T``.
 
     Raises
     ------
@@ -131,8 +152,9 @@ def filter_logits(
         If `logits` is not a floating-point tensor.
     ValueError
         If `logits` is 0-d, has ``K = 0``, contains NaN or ``+inf``, has a row
-        that is entirely ``-inf``; if `top_k` is not an int ``>= 1`` or `top_p`
-        not a real number in ``(0, 1]``.
+        that is entirely ``-inf``; if `temperature` is not a finite real number
+        ``> 0``, `top_k` not an int ``>= 1`` or `top_p` not a real number in
+        ``(0, 1]``.
 
     Notes
     -----
@@ -149,8 +171,18 @@ def filter_logits(
         m = \min \Bigl\{ j : \sum_{i \le j} q_{(i)} \ge p \Bigr\},
 
     the shortest prefix of the ranking whose probability reaches :math:`p`
-    (the class that crosses :math:`p` is kept). In code, rank :math:`j` is
-    kept when the mass strictly before it is :math:`< p`.
+    (the class that crosses :math:`p` is kept), with :math:`q` computed from
+    :math:`z / T`. In code, rank :math:`j` is kept when the mass strictly before
+    it, a float64 sum of :math:`j - 1` probabilities, is below
+    :math:`p \bigl(1 - 4 \varepsilon - (j - 1) \varepsilon_{64}\bigr)`, with
+    :math:`\varepsilon` the machine epsilon of the compute dtype (float32 for
+    float16 and bfloat16) and :math:`\varepsilon_{64}` float64's: a cumulative
+    mass that falls short of :math:`p` by no more than a few roundings of the
+    probabilities and the bound on the rounding of their sum counts as
+    reaching it. Without that tolerance,
+    25 equal logits and :math:`p = 0.2` would keep 6 classes, because five
+    float32 probabilities of 1/25 add up to just below 0.2; with it they keep
+    :math:`5 = pK`.
 
     References
     ----------
@@ -171,9 +203,14 @@ def filter_logits(
     tensor([-inf, 3., 2., -inf])
     >>> filter_logits(z, top_p=0.5)
     tensor([-inf, 3., -inf, -inf])
+    >>> filter_logits(z, temperature=4.0, top_p=0.5)  # flatter: softmax(z / 4) needs two
+    tensor([-inf, 3., 2., -inf])
+    >>> int((filter_logits(torch.zeros(25), top_p=0.2) > -math.inf).sum())
+    5
     """
     x = _check_logits(logits)
-    keep = _keep_mask(x, _check_top_k(top_k), _check_top_p(top_p))
+    temperature = check_temperature(temperature)
+    keep = _keep_mask(x, _check_top_k(top_k), _check_top_p(top_p), temperature)
     return logits.masked_fill(~keep, -math.inf)
 
 
@@ -347,7 +384,12 @@ def gumbel_max(logits: Tensor, *, generator: torch.Generator | None = None) -> T
     The noise is :math:`G = -\log(-\log U)` with :math:`U` uniform on
     :math:`[0, 1)`, drawn in float64 from `generator`. ``torch.rand`` can return
     exactly 0, which would give :math:`G = -\infty`; such a draw is replaced by
-    the smallest positive float64 (:math:`G \approx -6.6`). Otherwise :math:`U`
+    the smallest positive float64 (:math:`G \approx -6.6`). The logits are
+    first shifted by their row maximum in float64, which changes no
+    probability (translation invariance) and keeps the noise from being
+    rounded away: next to a logit of 1e17, whose float64 spacing is 16, an
+    unshifted :math:`z + G` could not tell logits one spacing apart.
+    Otherwise :math:`U`
     lies on a grid of spacing :math:`2^{-53}`, so :math:`G` lies in about
     :math:`[-3.6, 36.7]`; a true standard Gumbel variable falls outside that
     interval with probability below ``1e-15``. Ties in ``logits + G`` go to the
@@ -380,4 +422,9 @@ def gumbel_max(logits: Tensor, *, generator: torch.Generator | None = None) -> T
     u = torch.rand(x.shape, generator=generator, dtype=torch.float64, device=x.device)
     u = u.clamp_min(torch.finfo(torch.float64).tiny)
     gumbel = -torch.log(-torch.log(u))
-    return torch.argmax(x.double() + gumbel, dim=-1)
+    if x.numel() == 0:
+        return torch.empty(x.shape[:-1], dtype=torch.long, device=x.device)
+    # Translation invariance: shifting by the row maximum changes no probability,
+    # and keeps the noise from being rounded away next to large logits.
+    shifted = x.double() - x.amax(dim=-1, keepdim=True).double()
+    return torch.argmax(shifted + gumbel, dim=-1)

@@ -422,3 +422,75 @@ def test_bad_input_raises(
 def test_numpy_input_is_rejected_with_type_error() -> None:
     with pytest.raises(TypeError, match=r"torch\.Tensor"):
         sample(np.zeros(3))  # type: ignore[arg-type]
+
+
+# --- Exactness in corners -------------------------------------------------------
+
+
+@settings(deadline=None)
+@given(st.integers(min_value=1, max_value=300), st.data())
+def test_top_p_of_uniform_logits_keeps_exactly_p_times_k(k: int, data: st.DataObject) -> None:
+    # With K equal logits and p = m / K the nucleus has exactly m classes; summed in
+    # floating point the m probabilities may fall a rounding short of p.
+    m = data.draw(st.integers(min_value=1, max_value=k))
+    dtype = data.draw(st.sampled_from([torch.float32, torch.float64, torch.bfloat16]))
+    kept = filter_logits(torch.zeros(k, dtype=dtype), top_p=m / k)
+    assert int(torch.isfinite(kept).sum()) == m
+
+
+def test_top_p_of_25_uniform_logits_at_one_fifth_keeps_5() -> None:
+    assert int(torch.isfinite(filter_logits(torch.zeros(25), top_p=0.2)).sum()) == 5
+
+
+@settings(deadline=None)
+@given(distinct_logits, temperatures, top_ps)
+def test_filter_logits_measures_top_p_mass_at_the_temperature(
+    z: torch.Tensor, temperature: float, p: float
+) -> None:
+    ranking = sorted(range(z.numel()), key=lambda i: (-float(z[i]), i))
+    masses = torch.cumsum(softmax(z[ranking], temperature=temperature), dim=-1)
+    assume(bool(((masses - p).abs() > 1e-9).all()))
+    expected = brute_force_nucleus((z / temperature).tolist(), p)
+    assert support(filter_logits(z, temperature=temperature, top_p=p)) == expected
+
+
+def test_filter_logits_ranks_the_raw_logits_at_any_temperature() -> None:
+    # In float32, (1e-9 - 1) / T rounds like (0 - 1) / T: ranking z / T would tie them.
+    z = torch.tensor([1.0, 0.0, 1e-9])
+    for temperature in (0.5, 3.0):
+        assert support(filter_logits(z, temperature=temperature, top_k=2)) == {0, 2}
+
+
+@pytest.mark.parametrize("temperature", [0.0, -1.0, math.nan, math.inf])
+def test_filter_logits_rejects_an_invalid_temperature(temperature: float) -> None:
+    with pytest.raises(ValueError, match="temperature must be a finite real number > 0"):
+        filter_logits(torch.zeros(3), temperature=temperature, top_p=0.5)
+
+
+def test_gumbel_max_draws_the_larger_of_two_logits_one_spacing_apart() -> None:
+    # Near 2**56 float64 logits are 16 apart: softmax gives the larger 1 - e^-16.
+    big = 2.0**56
+    z = torch.tensor([big, big + 16.0], dtype=torch.float64)
+    draws = gumbel_max(z.expand(2_000, 2), generator=gen(0))
+    assert int(draws.sum()) == 2_000
+
+
+def test_gumbel_max_matches_softmax_frequencies_for_huge_logits() -> None:
+    # Near 2**50 the spacing of float64 is 0.25: noise added to the raw logits is rounded.
+    z = 2.0**50 + torch.tensor([0.0, 0.5, 1.0, 0.25], dtype=torch.float64)
+    draws = gumbel_max(z.expand(N_DRAWS, 4), generator=gen(4))
+    assert chi_square_p_value(draws, softmax(z - z.max())) > ALPHA
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+@pytest.mark.parametrize("temperature", [1e-46, 1e-30, 3.5e38, 1e300])
+def test_sample_works_at_every_accepted_temperature(dtype: torch.dtype, temperature: float) -> None:
+    z = torch.tensor([1.0, 3.0, 2.0, -math.inf], dtype=dtype)
+    draws = sample(z, temperature=temperature, num_samples=500, generator=gen(0))
+    kept = filter_logits(z, temperature=temperature, top_p=0.5)
+    if temperature < 1:  # one-hot on the maximiser
+        assert set(draws.tolist()) == {1}
+        assert support(kept) == {1}
+    else:  # uniform on the three finite logits
+        assert set(draws.tolist()) == {0, 1, 2}
+        assert support(kept) == {1, 2}

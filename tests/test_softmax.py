@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from omnivault import Softmax, log_softmax, logsumexp, softmax
@@ -289,12 +290,17 @@ def test_non_floating_input_is_a_type_error(function, bad) -> None:
         ([1.0, NAN, 2.0], "NaN"),
         ([NAN, INF, 0.0], "NaN"),
         ([1.0, INF, 2.0], r"\+inf"),
-        ([-INF, -INF], "entirely -inf"),
     ],
 )
 def test_nan_and_infinities_are_value_errors(function, values, message) -> None:
     with pytest.raises(ValueError, match=message):
         function(torch.tensor([[0.0, 1.0], [1.0, 2.0]]).new_tensor([values]))
+
+
+@pytest.mark.parametrize("function", [softmax, log_softmax])
+def test_a_slice_of_only_minus_inf_has_no_distribution(function) -> None:
+    with pytest.raises(ValueError, match="entirely -inf"):
+        function(torch.tensor([[-INF, -INF]]))
 
 
 def test_one_fully_masked_row_is_named() -> None:
@@ -331,3 +337,207 @@ def test_softmax_module_matches_the_function() -> None:
 def test_softmax_module_rejects_a_bad_temperature() -> None:
     with pytest.raises(ValueError, match="temperature"):
         Softmax(temperature=0.0)
+
+
+# --- Every accepted temperature works in every dtype ----------------------------------------
+
+EXTREME_TEMPERATURES = [1e-46, 1e-40, 1e-30, 1.0, 1e30, 3.5e38, 1e300]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("temperature", EXTREME_TEMPERATURES)
+def test_every_accepted_temperature_gives_a_distribution_in_every_dtype(
+    dtype: torch.dtype, temperature: float
+) -> None:
+    z = torch.tensor([1.0, 2.0, 3.0, 3.0, -INF], dtype=dtype)
+    s = softmax(z, temperature=temperature)
+    expected = softmax(z.double(), temperature=temperature).to(dtype)
+    assert not bool(s.isnan().any())
+    assert s[-1] == 0  # a -inf logit keeps probability 0 at every temperature
+    torch.testing.assert_close(s, expected)
+    log_s = log_softmax(z, temperature=temperature)
+    assert not bool(log_s.isnan().any())
+    assert log_s[-1] == -INF
+
+
+def test_a_vanishing_temperature_gives_the_one_hot_of_the_maximiser_set() -> None:
+    z = torch.tensor([1.0, 3.0, 3.0, 2.0])
+    assert softmax(z, temperature=1e-46).tolist() == [0.0, 0.5, 0.5, 0.0]
+    assert softmax(torch.tensor([1.0, 2.0, 3.0]), temperature=1e-46).tolist() == [0, 0, 1]
+
+
+def test_a_huge_temperature_keeps_minus_inf_at_zero() -> None:
+    assert softmax(torch.tensor([0.0, -INF]), temperature=3.5e38).tolist() == [1.0, 0.0]
+
+
+def test_a_huge_temperature_gives_the_uniform_distribution_on_the_support() -> None:
+    s = softmax(torch.tensor([0.0, 5.0, -INF, -3.0]), temperature=1e300)
+    assert s.tolist() == pytest.approx([1 / 3, 1 / 3, 0.0, 1 / 3], abs=1e-7)
+
+
+@pytest.mark.parametrize("temperature", [1e-46, 3.5e38])
+def test_the_gradient_at_an_extreme_temperature_is_not_nan(temperature: float) -> None:
+    z = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (gradient,) = torch.autograd.grad(softmax(z, temperature=temperature)[2], z)
+    assert not bool(gradient.isnan().any())
+
+
+@pytest.mark.parametrize("function", [softmax, log_softmax])
+def test_a_subnormal_temperature_in_float64_is_a_value_error(function) -> None:
+    with pytest.raises(ValueError, match="not representable in float64"):
+        function(torch.tensor([1.0, 2.0], dtype=torch.float64), temperature=1e-310)
+
+
+# --- log-sum-exp of an empty sum --------------------------------------------------------------
+
+
+def test_logsumexp_of_a_slice_of_only_minus_inf_is_minus_inf() -> None:
+    z = torch.tensor([[-INF, -INF], [0.0, 1.0]])
+    result = logsumexp(z)
+    assert result[0] == -INF
+    torch.testing.assert_close(result, torch.logsumexp(z, dim=-1))
+
+
+def test_the_gradient_of_an_empty_sum_is_zero() -> None:
+    z = torch.tensor([[-INF, -INF], [0.0, 0.0]], requires_grad=True)
+    (gradient,) = torch.autograd.grad(logsumexp(z).sum(), z)
+    assert gradient.tolist() == [[0.0, 0.0], [0.5, 0.5]]
+
+
+def test_logsumexp_of_an_empty_slice_is_minus_inf() -> None:
+    assert logsumexp(torch.empty(3, 0)).tolist() == [-INF] * 3
+
+
+# --- Empty tensors keep autograd ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0,)])
+def test_empty_tensors_keep_autograd(function, shape: tuple[int, ...]) -> None:
+    z = torch.empty(shape, requires_grad=True)
+    result = function(z)
+    assert result.grad_fn is not None
+    result.sum().backward()
+    assert z.grad is not None and z.grad.shape == z.shape
+
+
+# --- Accuracy after Blanchard, Higham and Higham ------------------------------------------------
+
+
+def exact_lse(z: torch.Tensor) -> float:
+    """log-sum-exp of float64 values, computed with a 113-bit float from fractions."""
+    from fractions import Fraction
+
+    values = [float(v) for v in z.double()]
+    top = max(values)
+    others = sum(Fraction(math.exp(v - top)) for v in values if v != top) + (
+        sum(1 for v in values if v == top) - 1
+    )
+    return top + math.log1p(float(others))
+
+
+def test_logsumexp_is_accurate_near_zero() -> None:
+    z = torch.tensor([0.0, -20.0])
+    expected = math.log1p(math.exp(-20.0))
+    assert logsumexp(z).item() == pytest.approx(expected, rel=4 * 2**-24)
+    assert torch.logsumexp(z, dim=0).item() == 0.0  # torch loses it completely
+
+
+@settings(max_examples=200)
+@given(logit_vectors(min_size=2, elements=st.floats(-30.0, 0.0)))
+def test_logsumexp_is_accurate_relative_to_its_value_in_float32(z: torch.Tensor) -> None:
+    # Well conditioned: the maximum is 0 and every other entry lies below -5, so lse
+    # is in (0, K e^-5) and kappa = sum s_i |x_i| / lse <= 30; the error bound is a
+    # few units of roundoff times that.
+    z = torch.cat([torch.zeros(1, dtype=z.dtype), z.clamp(max=-5.0)]).float()
+    exact = exact_lse(z)
+    assume(exact > 0)
+    relative = abs(logsumexp(z).item() - exact) / exact
+    assert relative <= 8 * 2**-24
+
+
+def test_log_softmax_of_a_confident_class_is_accurate() -> None:
+    z = torch.tensor([0.0, -18.0, -19.0, -25.0])
+    s = sum(math.exp(v) for v in (-18.0, -19.0, -25.0))
+    expected = -math.log1p(s)
+    assert log_softmax(z)[0].item() == pytest.approx(expected, rel=4 * 2**-24)
+    assert torch.log_softmax(z, dim=0)[0].item() == 0.0
+
+
+# --- The book's backward passes -----------------------------------------------------------------
+
+
+def test_softmax_saves_only_its_output() -> None:
+    z = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    s = softmax(z)
+    saved = s.grad_fn.saved_tensors
+    assert len(saved) == 1 and torch.equal(saved[0], s)
+
+
+def test_log_softmax_saves_only_its_output() -> None:
+    z = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = log_softmax(z, temperature=2.0)
+    saved = y.grad_fn.saved_tensors
+    assert len(saved) == 1 and torch.equal(saved[0], y)
+
+
+@given(logit_batches(), st.sampled_from([0.5, 1.0, 3.0]))
+def test_softmax_backward_is_the_vjp_of_the_derivatives_chapter(
+    z: torch.Tensor, temperature: float
+) -> None:
+    z = z.requires_grad_()
+    g = torch.linspace(-1.0, 2.0, z.numel(), dtype=z.dtype).reshape(z.shape)
+    s = softmax(z, temperature=temperature)
+    (gradient,) = torch.autograd.grad(s, z, g)
+    s = s.detach()
+    expected = s * (g - (g * s).sum(-1, keepdim=True)) / temperature
+    torch.testing.assert_close(gradient, expected)
+
+
+@given(logit_batches(), st.sampled_from([0.5, 1.0, 3.0]))
+def test_log_softmax_backward_is_g_minus_s_times_the_sum_of_g(
+    z: torch.Tensor, temperature: float
+) -> None:
+    z = z.requires_grad_()
+    g = torch.linspace(-1.0, 2.0, z.numel(), dtype=z.dtype).reshape(z.shape)
+    (gradient,) = torch.autograd.grad(log_softmax(z, temperature=temperature), z, g)
+    s = softmax(z.detach(), temperature=temperature)
+    torch.testing.assert_close(gradient, (g - s * g.sum(-1, keepdim=True)) / temperature)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("function", [softmax, log_softmax])
+def test_low_precision_gradients_match_torch(function, dtype: torch.dtype) -> None:
+    z = torch.randn(4, 9, generator=torch.Generator().manual_seed(2)).to(dtype)
+    g = torch.randn(4, 9, generator=torch.Generator().manual_seed(3)).to(dtype)
+    ours = torch.autograd.grad(function(z.requires_grad_()), z, g)[0]
+    reference = {softmax: torch.softmax, log_softmax: torch.log_softmax}[function]
+    theirs = torch.autograd.grad(reference(z.float(), -1), z, g.float())[0]
+    assert ours.dtype == dtype
+    # Both round a float32 gradient once; ours starts from the saved, rounded output.
+    eps = torch.finfo(dtype).eps
+    torch.testing.assert_close(ours.float(), theirs.float(), atol=4 * eps, rtol=4 * eps)
+
+
+# --- Input types ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("dim", [np.int64(0), np.int32(-1), torch.tensor(1)], ids=str)
+def test_dim_accepts_any_integer_type(function, dim: object) -> None:
+    z = torch.tensor([[1.0, 2.0], [3.0, 5.0]])
+    torch.testing.assert_close(function(z, dim), function(z, int(dim)))
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("dim", [1.0, "1", None, True])
+def test_dim_of_another_type_is_a_type_error(function, dim: object) -> None:
+    with pytest.raises(TypeError, match="dim must be an integer"):
+        function(torch.zeros(2, 2), dim)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("dtype", [torch.float8_e4m3fn, torch.float8_e5m2], ids=str)
+def test_float8_is_a_type_error_naming_the_allowed_dtypes(function, dtype: torch.dtype) -> None:
+    with pytest.raises(TypeError, match="float16, bfloat16, float32 or float64"):
+        function(torch.zeros(3).to(dtype))
