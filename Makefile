@@ -18,9 +18,15 @@ CHAPTERS := $(wildcard chapters/*.md)
 LIBRARY := $(wildcard omnivault/*.py)
 LIBRARY_STAMP := $(BUILD)/.library-stamp
 LINT_DIR := $(BUILD)/lint
+CHAPTER_LINE_LENGTH := 79
+NOTEBOOKS := $(BUILD)/notebooks
+BINDER_VENV := $(BUILD)/binder-venv
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: help install book book-strict test lint lint-chapters typecheck workflows pytest \
-	book-fresh nbval offline-check lab bench lock clean python-check
+	book-fresh nbval offline-check lab bench lock clean python-check chromium browser-check \
+	notebooks launch-check binder-check pdf
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,22 +64,25 @@ book: $(INSTALLED) $(LIBRARY_STAMP) ## Build the book into _build/html (executes
 book-strict: $(INSTALLED)
 	$(BIN)/jupyter-book build $(BOOK_DIR) $(BOOK_FLAGS)
 
-test: $(INSTALLED) ## Lint, unit tests, a fresh strict build, nbval and the offline check
+test: $(INSTALLED) ## Lint, unit tests, a fresh strict build, browser and launch checks, nbval
 	@$(MAKE) lint
 	@$(MAKE) pytest
 	@$(MAKE) book-fresh
 	@$(MAKE) offline-check
+	@$(MAKE) browser-check
+	@$(MAKE) launch-check
 	@$(MAKE) nbval
+	@$(MAKE) binder-check
 
 lint: lint-chapters workflows typecheck ## ruff on code and chapter cells, mypy, actionlint
-	$(BIN)/ruff check omnivault tests benchmarks _ext
+	$(BIN)/ruff check omnivault tests benchmarks tools _ext
 
 lint-chapters: $(INSTALLED)
 	@rm -rf $(LINT_DIR) && mkdir -p $(LINT_DIR)
 	@for chapter in $(CHAPTERS); do \
 		$(BIN)/jupytext --quiet --to ipynb --output $(LINT_DIR)/$$(basename $${chapter%.md}).ipynb $$chapter; \
 	done
-	$(BIN)/ruff check --ignore D $(LINT_DIR)
+	$(BIN)/ruff check --ignore D --line-length $(CHAPTER_LINE_LENGTH) $(LINT_DIR)
 
 typecheck: $(INSTALLED)
 	$(BIN)/mypy
@@ -91,6 +100,42 @@ book-fresh: $(INSTALLED) ## Build the book from scratch: every cell executes, an
 
 offline-check: $(INSTALLED)
 	$(BIN)/python tests/html_is_offline.py $(BUILD)/html
+	$(BIN)/python tools/check_output_width.py $(BUILD)/jupyter_execute
+
+chromium: ## Install Debian's Chromium for the browser test and the PDF, if it is missing
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium (apt-get)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core \
+		>/dev/null; }
+
+# Every page at desktop, tablet and phone widths; screenshots in _build/screenshots.
+browser-check: $(INSTALLED) chromium ## Open every built page in headless Chromium and check it
+	CHROMIUM=$(CHROMIUM) $(BIN)/python tools/check_in_browser.py $(BUILD)/html \
+		--screenshots $(BUILD)/screenshots
+
+notebooks: $(INSTALLED) ## Write each chapter as .ipynb for Colab and Binder (_build/notebooks)
+	$(BIN)/python tools/export_notebooks.py --output $(NOTEBOOKS) $(if $(REVISION),--revision $(REVISION))
+
+launch-check: notebooks ## Check that every Colab/Binder link opens an exported notebook
+	$(BIN)/python tools/check_launch_links.py $(BUILD)/html $(NOTEBOOKS)
+
+# What Binder does, offline: a fresh venv from binder/requirements.txt, then postBuild,
+# then one exported notebook run top to bottom (its install cell finds omnivault).
+binder-check: notebooks ## Build the Binder environment in a fresh venv and run a notebook in it
+	rm -rf $(BINDER_VENV) $(BUILD)/binder-run
+	$(PYTHON) -m venv $(BINDER_VENV)
+	$(BINDER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "pip==$(PIP_VERSION)"
+	PIP_RETRIES=0 PIP_TIMEOUT=10 $(BINDER_VENV)/bin/python -m pip install --quiet \
+		--disable-pip-version-check -r binder/requirements.txt
+	PATH=$(abspath $(BINDER_VENV))/bin:$$PATH bash binder/postBuild
+	$(BINDER_VENV)/bin/python -c 'import omnivault; print("omnivault", omnivault.__version__)'
+	$(BINDER_VENV)/bin/jupyter nbconvert --to notebook --execute --log-level WARN \
+		--output-dir $(BUILD)/binder-run $(NOTEBOOKS)/chapters/softmax_distribution.ipynb
+
+pdf: $(INSTALLED) $(LIBRARY_STAMP) chromium ## Print the whole book to _build/pdf/book.pdf
+	$(BIN)/jupyter-book build $(BOOK_DIR) --builder singlehtml
+	CHROMIUM=$(CHROMIUM) $(BIN)/python tools/print_pdf.py $(BUILD)/singlehtml $(BUILD)/pdf/book.pdf
+	@test ! -d $(BUILD)/html || cp $(BUILD)/pdf/book.pdf $(BUILD)/html/book.pdf
 
 # Two workers, each notebook whole on one of them (--dist loadfile): cells share a kernel.
 nbval: $(INSTALLED) ## Re-run the executed notebooks and compare every output (strict nbval)
@@ -100,8 +145,12 @@ nbval: $(INSTALLED) ## Re-run the executed notebooks and compare every output (s
 lab: $(INSTALLED) ## Open the chapters as notebooks in JupyterLab (jupytext)
 	$(BIN)/jupyter lab chapters
 
-bench: $(INSTALLED) ## Time omnivault against torch's kernels (not part of make test)
-	$(BIN)/python benchmarks/softmax_speed.py
+# Each benchmark prints its table and exits non-zero if it misses a target; all of them run.
+BENCHMARKS := softmax_speed attention_memory_speed cross_entropy_memory_speed
+bench: $(INSTALLED) ## Time and measure omnivault against torch (not part of make test)
+	@status=0; for name in $(BENCHMARKS); do \
+		echo "== benchmarks/$$name.py"; $(BIN)/python benchmarks/$$name.py || status=1; \
+	done; exit $$status
 
 lock: python-check ## Re-resolve pyproject.toml's ranges and rewrite requirements/lock.txt
 	rm -rf $(BUILD)/lock-venv

@@ -37,9 +37,10 @@ HOUSE_STYLE: Final[dict[str, Any]] = {
     "legend.frameon": False,
     "font.size": 10,
     "lines.linewidth": 1.8,
-    # Deterministic SVG: fixed ids for clip paths and glyphs, text as paths.
+    # Deterministic SVG: fixed ids for clip paths. Text stays text, so a reader can
+    # find it, select it and have it read aloud, and it renders at the page's size.
     "svg.hashsalt": "omnivault",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
 }
 
 
