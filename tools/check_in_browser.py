@@ -23,6 +23,7 @@ is downloaded. The last line reads ``N passed, N failed``.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,7 @@ WIDTHS = {"desktop": (1280, 900), "tablet": (800, 1000), "phone": (390, 844)}
 MIN_FIGURE_TEXT_PX = 9.0
 # Pages Sphinx writes that are not chapters: checked for errors, without figures or nav.
 GENERATED = {"search.html", "genindex.html", "py-modindex.html"}
+REDIRECT = re.compile(r'http-equiv="Refresh" content="0; url=([^"]+)"', re.IGNORECASE)
 
 # Measured in the page: what is wider than its box at this width.
 OVERFLOW_SCRIPT = """
@@ -217,11 +219,20 @@ def main(argv: list[str]) -> int:
         print(f"error: {args.root}/index.html not found; build the book first", file=sys.stderr)
         return 2
     args.screenshots.mkdir(parents=True, exist_ok=True)
-    pages = sorted(
-        str(p.relative_to(args.root))
-        for p in args.root.rglob("*.html")
-        if not p.relative_to(args.root).parts[0].startswith("_")
-    )
+    pages, redirects = [], []
+    for path in sorted(args.root.rglob("*.html")):
+        relative = path.relative_to(args.root)
+        if relative.parts[0].startswith("_"):
+            continue
+        target = REDIRECT.search(path.read_text(errors="replace")[:500])
+        if target:  # a redirect page (the root index): its target is checked in its turn
+            redirects.append((str(relative), (path.parent / target.group(1)).resolve()))
+        else:
+            pages.append(str(relative))
+    for page_path, target_path in redirects:
+        if not target_path.is_file():
+            print(f"FAILED {page_path}: redirects to a missing page {target_path.name}")
+            return 1
     executable = chromium_executable()
     server, base = serve(args.root)
     start = time.perf_counter()

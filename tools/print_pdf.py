@@ -10,6 +10,8 @@ it with the same Chromium (Debian's) and Playwright set-up as the browser test.
 
 from __future__ import annotations
 
+import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -28,6 +30,22 @@ figure, .cell_output img { break-inside: avoid; max-width: 100%; }
 """
 
 
+def entry_page(root: Path) -> str:
+    """Return the page that holds the book, at the root of `root`.
+
+    With the root document in ``chapters/``, Sphinx writes the single page to
+    ``chapters/index.html`` but links its assets as if it sat at the root, and
+    writes a redirect as ``index.html``. The page is copied to the root, where
+    its links resolve.
+    """
+    html = (root / "index.html").read_text()
+    match = re.search(r'http-equiv="Refresh" content="0; url=([^"]+)"', html)
+    if not match:
+        return "index.html"
+    shutil.copyfile(root / match.group(1), root / "book.html")
+    return "book.html"
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -37,14 +55,15 @@ def main(argv: list[str]) -> int:
         print(f"error: {root}/index.html not found; run make pdf", file=sys.stderr)
         return 2
     target.parent.mkdir(parents=True, exist_ok=True)
+    start = entry_page(root)
     server, base = serve(root)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium_executable(), args=CHROMIUM_FLAGS
         )
         page = browser.new_page(viewport={"width": 1000, "height": 1400})
-        page.goto(f"{base}/index.html", wait_until="load")
-        page.wait_for_function("() => window.MathJax && MathJax.startup", timeout=60_000)
+        page.goto(f"{base}/{start}", wait_until="load")
+        page.wait_for_function("() => window.MathJax && MathJax.startup", timeout=120_000)
         page.evaluate("() => MathJax.startup.promise")
         errors = page.evaluate("() => document.querySelectorAll('mjx-merror').length")
         unrendered = page.evaluate(
