@@ -19,23 +19,32 @@ __all__ = [
     "to_compute_dtype",
 ]
 
-#: The floating dtypes every function accepts; float8 and other formats cannot be reduced.
+#: The floating dtypes every function accepts; float8 and other formats
+#: cannot be reduced.
 COMPUTE_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _LOW_PRECISION = (torch.float16, torch.bfloat16)
 _ALLOWED = "float16, bfloat16, float32 or float64"
 
 
 def to_compute_dtype(input: torch.Tensor) -> torch.Tensor:
-    """Upcast float16 and bfloat16 to float32; return float32 and float64 unchanged."""
+    """Upcast float16 and bfloat16 to float32; keep float32 and float64."""
     return input.float() if input.dtype in _LOW_PRECISION else input
 
 
 def check_floating(input: object, name: str = "input") -> torch.Tensor:
-    """Return `input` if it is a tensor of an accepted floating dtype, else raise ``TypeError``."""
+    """Return `input` if it is a tensor of an accepted floating dtype.
+
+    Anything else raises ``TypeError``.
+    """
     if not isinstance(input, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(input).__name__}")
+        raise TypeError(
+            f"{name} must be a torch.Tensor, got {type(input).__name__}"
+        )
     if input.dtype not in COMPUTE_DTYPES:
-        raise TypeError(f"{name} must have a floating dtype ({_ALLOWED}), got {input.dtype}")
+        raise TypeError(
+            f"{name} must have a floating dtype ({_ALLOWED}), "
+            f"got {input.dtype}"
+        )
     return input
 
 
@@ -51,11 +60,14 @@ def normalize_dim(input: torch.Tensor, dim: object) -> int:
     try:
         index = operator.index(dim)  # type: ignore[arg-type]
     except TypeError:
-        raise TypeError(f"dim must be an integer, got {type(dim).__name__}") from None
+        raise TypeError(
+            f"dim must be an integer, got {type(dim).__name__}"
+        ) from None
     ndim = max(input.dim(), 1)
     if not -ndim <= index < ndim:
         raise IndexError(
-            f"dim {index} is out of range for a tensor with {input.dim()} dimension(s): "
+            f"dim {index} is out of range for a tensor with {input.dim()} "
+            "dimension(s): "
             f"expected a value in [{-ndim}, {ndim - 1}]"
         )
     return index % ndim
@@ -65,17 +77,22 @@ def check_temperature(temperature: object) -> float:
     """Return `temperature` as a float if it is a finite real number > 0."""
     if isinstance(temperature, bool) or not isinstance(temperature, Real):
         raise ValueError(
-            f"temperature must be a finite real number > 0, got {temperature!r} "
+            "temperature must be a finite real number > 0, "
+            f"got {temperature!r} "
             f"of type {type(temperature).__name__}"
         )
     value = float(temperature)
     if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f"temperature must be a finite real number > 0, got {value!r}")
+        raise ValueError(
+            f"temperature must be a finite real number > 0, got {value!r}"
+        )
     return value
 
 
-def divide_by_temperature(shifted: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Return ``shifted / temperature`` without NaN for every accepted temperature.
+def divide_by_temperature(
+    shifted: torch.Tensor, temperature: float
+) -> torch.Tensor:
+    """Return ``shifted / temperature``, never NaN for an accepted temperature.
 
     `shifted` is in a compute dtype (float32 or float64): shifted logits, all
     ``<= 0``, or a gradient. A temperature that the compute dtype holds as a
@@ -92,17 +109,23 @@ def divide_by_temperature(shifted: torch.Tensor, temperature: float) -> torch.Te
         return shifted
     info = torch.finfo(shifted.dtype)
     if info.tiny <= temperature <= info.max:
-        return shifted.div_(temperature) if not shifted.requires_grad else shifted / temperature
+        if shifted.requires_grad:
+            return shifted / temperature
+        return shifted.div_(temperature)
     if shifted.dtype == torch.float64:
         raise ValueError(
-            f"temperature {temperature!r} is not representable in float64 at full precision "
+            f"temperature {temperature!r} is not representable in float64 "
+            "at full precision "
             f"(it is below the smallest normal number {info.tiny!r})"
         )
     return (shifted.double() / temperature).to(shifted.dtype)
 
 
 def check_positive_int(value: object, name: str) -> int:
-    """Return `value` if it is an int >= 1 (``bool`` excluded), else raise ``ValueError``."""
+    """Return `value` if it is an int >= 1 (``bool`` excluded).
+
+    Anything else raises ``ValueError``.
+    """
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     return value
@@ -125,7 +148,9 @@ def check_finite_slice_max(
     if bool(torch.isnan(slice_max).any()):
         raise ValueError("input contains NaN")
     if bool((slice_max == math.inf).any()):
-        raise ValueError("input contains +inf; only -inf is allowed (it gets probability 0)")
+        raise ValueError(
+            "input contains +inf; only -inf is allowed (it gets probability 0)"
+        )
     if allow_empty_sum:
         return
     raise ValueError(

@@ -1,7 +1,7 @@
-"""Calibration of softmax classifiers: calibration error, temperature scaling, reliability.
+"""Calibration: calibration error, temperature scaling, reliability diagrams.
 
-A classifier is calibrated when, among the inputs to which it assigns confidence
-:math:`p`, a fraction :math:`p` is classified correctly. The chapter
+A classifier is calibrated when, among the inputs to which it assigns
+confidence :math:`p`, a fraction :math:`p` is classified correctly. The chapter
 "Calibration" of the book defines the quantities below, proves that temperature
 scaling never changes the predicted class, and applies all three functions to a
 softmax classifier of handwritten digits.
@@ -26,7 +26,11 @@ from omnivault.softmax import softmax
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["expected_calibration_error", "fit_temperature", "reliability_diagram"]
+__all__ = [
+    "expected_calibration_error",
+    "fit_temperature",
+    "reliability_diagram",
+]
 
 #: Rows of `probs` must sum to one within ``max(1e-4, K * eps(dtype))``.
 _SUM_ATOL = 1e-4
@@ -42,25 +46,29 @@ _BETA_MAX = 1e300
 _BISECTION_STEPS = 128
 
 
-# --------------------------------------------------------------------------- validation
+# ------------------------------------------------------------------ validation
 
 
 def _check_matrix(value: object, name: str) -> Tensor:
-    """Return `value` if it is a finite floating tensor of shape (N, K) with N, K >= 1."""
+    """Return `value` if it is a finite floating (N, K) tensor, N, K >= 1."""
     if not isinstance(value, Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        raise ValueError(
+            f"{name} must be a torch.Tensor, got {type(value).__name__}"
+        )
     if not value.is_floating_point():
         raise ValueError(
-            f"{name} must have a floating dtype (float16, bfloat16, float32 or float64), "
-            f"got {value.dtype}"
+            f"{name} must have a floating dtype "
+            f"(float16, bfloat16, float32 or float64), got {value.dtype}"
         )
     if value.dim() != 2:
         raise ValueError(
-            f"{name} must be 2-D of shape (N, K), got {value.dim()}-D shape {tuple(value.shape)}"
+            f"{name} must be 2-D of shape (N, K), "
+            f"got {value.dim()}-D shape {tuple(value.shape)}"
         )
     if value.shape[0] < 1 or value.shape[1] < 1:
         raise ValueError(
-            f"{name} must have at least one row and one column, got shape {tuple(value.shape)}"
+            f"{name} must have at least one row and one column, "
+            f"got shape {tuple(value.shape)}"
         )
     if not bool(torch.isfinite(value).all()):
         raise ValueError(f"{name} must be finite, got NaN or inf entries")
@@ -68,33 +76,47 @@ def _check_matrix(value: object, name: str) -> Tensor:
 
 
 def _check_labels(labels: object, n: int, k: int) -> Tensor:
-    """Return `labels` if it is an integer tensor of shape (n,) with values in [0, k)."""
+    """Return `labels` if it is an integer (n,) tensor, values in [0, k)."""
     if not isinstance(labels, Tensor):
-        raise ValueError(f"labels must be a torch.Tensor, got {type(labels).__name__}")
-    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
-        raise ValueError(f"labels must have an integer dtype, got {labels.dtype}")
+        raise ValueError(
+            f"labels must be a torch.Tensor, got {type(labels).__name__}"
+        )
+    if (
+        labels.is_floating_point()
+        or labels.is_complex()
+        or labels.dtype == torch.bool
+    ):
+        raise ValueError(
+            f"labels must have an integer dtype, got {labels.dtype}"
+        )
     if labels.dim() != 1:
         raise ValueError(
-            f"labels must be 1-D of shape (N,), got {labels.dim()}-D shape {tuple(labels.shape)}"
+            f"labels must be 1-D of shape (N,), "
+            f"got {labels.dim()}-D shape {tuple(labels.shape)}"
         )
     if labels.shape[0] != n:
         raise ValueError(
-            f"labels must have N = {n} entries to match the rows, got {labels.shape[0]}"
+            f"labels must have N = {n} entries to match the rows, "
+            f"got {labels.shape[0]}"
         )
     low, high = int(labels.min()), int(labels.max())
     if low < 0 or high >= k:
         raise ValueError(
-            f"labels must lie in [0, {k}) for K = {k} classes, got values in [{low}, {high}]"
+            f"labels must lie in [0, {k}) for K = {k} classes, "
+            f"got values in [{low}, {high}]"
         )
     return labels.long()
 
 
 def _check_probs(probs: object) -> Tensor:
-    """Return `probs` in float64 if it is an (N, K) matrix of probability rows."""
+    """Return `probs` in float64 if it is an (N, K) matrix of distributions."""
     checked = _check_matrix(probs, "probs")
     p = checked.to(torch.float64)
     if bool((p < 0).any()):
-        raise ValueError(f"probs must be non-negative, got a minimum of {float(p.min()):.6g}")
+        raise ValueError(
+            "probs must be non-negative, "
+            f"got a minimum of {float(p.min()):.6g}"
+        )
     atol = max(_SUM_ATOL, checked.shape[1] * torch.finfo(checked.dtype).eps)
     deviation = float((p.sum(dim=1) - 1.0).abs().max())
     if deviation > atol:
@@ -105,8 +127,10 @@ def _check_probs(probs: object) -> Tensor:
     return p
 
 
-def _confidence_and_correct(probs: object, labels: object) -> tuple[Tensor, Tensor]:
-    """Validate and return (confidence, correct), both float64 of shape (N,)."""
+def _confidence_and_correct(
+    probs: object, labels: object
+) -> tuple[Tensor, Tensor]:
+    """Validate and return (confidence, correct), float64 of shape (N,)."""
     p = _check_probs(probs)
     y = _check_labels(labels, p.shape[0], p.shape[1])
     confidence, prediction = p.max(dim=1)
@@ -116,31 +140,36 @@ def _confidence_and_correct(probs: object, labels: object) -> tuple[Tensor, Tens
 def _bin_statistics(
     confidence: Tensor, correct: Tensor, n_bins: int
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Per-bin counts and sums of correctness and of confidence, each of shape (n_bins,).
+    """Per-bin counts and sums of correctness and of confidence.
 
-    Bin ``m`` (0-based) holds the confidences in ``(m / M, (m + 1) / M]``; a
-    confidence of exactly 0 joins the first bin and one above 1 (allowed by the
-    row-sum tolerance) the last.
+    Each has shape ``(M,)``, ``M = n_bins``. Bin ``m`` (0-based) holds the
+    confidences in ``(m / M, (m + 1) / M]``; a confidence of exactly 0 joins
+    the first bin and one above 1 (allowed by the row-sum tolerance) the last.
     """
     edges = torch.arange(n_bins + 1, dtype=torch.float64) / n_bins
-    index = (torch.searchsorted(edges, confidence, right=False) - 1).clamp(0, n_bins - 1)
+    index = torch.searchsorted(edges, confidence, right=False) - 1
+    index = index.clamp(0, n_bins - 1)
     counts = torch.bincount(index, minlength=n_bins).to(torch.float64)
     correct_sums = torch.bincount(index, weights=correct, minlength=n_bins)
-    confidence_sums = torch.bincount(index, weights=confidence, minlength=n_bins)
+    confidence_sums = torch.bincount(
+        index, weights=confidence, minlength=n_bins
+    )
     return counts, correct_sums, confidence_sums
 
 
-# --------------------------------------------------------------------------- public API
+# ------------------------------------------------------------------ public API
 
 
-def expected_calibration_error(probs: Tensor, labels: Tensor, *, n_bins: int = 15) -> float:
-    r"""Compute the expected calibration error (ECE) of probabilities, with equal-width bins.
+def expected_calibration_error(
+    probs: Tensor, labels: Tensor, *, n_bins: int = 15
+) -> float:
+    r"""Compute the expected calibration error (ECE) with equal-width bins.
 
     Parameters
     ----------
     probs : Tensor
-        Predicted probabilities of shape ``(N, K)``, any floating dtype; each row
-        non-negative and summing to one (see Notes for the tolerance).
+        Predicted probabilities of shape ``(N, K)``, any floating dtype; each
+        row non-negative and summing to one (see Notes for the tolerance).
     labels : Tensor
         True classes of shape ``(N,)``, an integer dtype, values in ``[0, K)``.
     n_bins : int, default 15
@@ -154,11 +183,11 @@ def expected_calibration_error(probs: Tensor, labels: Tensor, *, n_bins: int = 1
     Raises
     ------
     ValueError
-        If `probs` or `labels` is not a :class:`torch.Tensor`; if `probs` is not
-        a 2-D floating tensor with at least one row and column, holds NaN, inf
-        or negative entries, or has a row whose sum is not 1 within the tolerance;
-        if `labels` is not a 1-D integer tensor with one entry per row and values
-        in ``[0, K)``; or if `n_bins` is not an int ``>= 1``.
+        If `probs` or `labels` is not a :class:`torch.Tensor`; if `probs` is
+        not a 2-D floating tensor with at least one row and column, holds NaN,
+        inf or negative entries, or has a row whose sum is not 1 within the
+        tolerance; if `labels` is not a 1-D integer tensor with one entry per
+        row and values in ``[0, K)``; or if `n_bins` is not an int ``>= 1``.
 
     Notes
     -----
@@ -170,10 +199,12 @@ def expected_calibration_error(probs: Tensor, labels: Tensor, *, n_bins: int = 1
 
     .. math::
 
-        \mathrm{ECE} = \sum_{m=1}^{M} \frac{|B_m|}{N}
-        \bigl|\operatorname{acc}(B_m) - \operatorname{conf}(B_m)\bigr|
-        = \frac{1}{N} \sum_{m=1}^{M}
-        \Bigl|\sum_{i \in B_m} \bigl(\mathbb{1}[\hat y_i = y_i] - \hat p_i\bigr)\Bigr|,
+        \mathrm{ECE}
+        &= \sum_{m=1}^{M} \frac{|B_m|}{N}
+        \bigl|\operatorname{acc}(B_m) - \operatorname{conf}(B_m)\bigr| \\
+        &= \frac{1}{N} \sum_{m=1}^{M}
+        \Bigl|\sum_{i \in B_m}
+        \bigl(\mathbb{1}[\hat y_i = y_i] - \hat p_i\bigr)\Bigr|,
 
     where :math:`\operatorname{acc}` and :math:`\operatorname{conf}` are the
     mean correctness and mean confidence in a bin; empty bins contribute
@@ -208,19 +239,25 @@ def expected_calibration_error(probs: Tensor, labels: Tensor, *, n_bins: int = 1
     With a single bin, ECE is the gap between accuracy (1/2) and mean
     confidence (0.75):
 
-    >>> round(expected_calibration_error(probs, torch.tensor([0, 1]), n_bins=1), 6)
+    >>> round(expected_calibration_error(probs, torch.tensor([0, 1]),
+    ...                                  n_bins=1), 6)
     0.25
     """
     n_bins = check_positive_int(n_bins, "n_bins")
     confidence, correct = _confidence_and_correct(probs, labels)
-    _, correct_sums, confidence_sums = _bin_statistics(confidence, correct, n_bins)
-    return float((correct_sums - confidence_sums).abs().sum() / confidence.shape[0])
+    _, correct_sums, confidence_sums = _bin_statistics(
+        confidence, correct, n_bins
+    )
+    return float(
+        (correct_sums - confidence_sums).abs().sum() / confidence.shape[0]
+    )
 
 
 def _nll_slope(logits: Tensor, margins: Tensor, beta: float) -> float:
-    r"""Return the derivative in :math:`\beta` of the mean NLL of ``softmax(beta * logits)``.
+    r"""Return the derivative in :math:`\beta` of the mean NLL at `beta`.
 
-    It is :math:`\frac{1}{N}\sum_i \sum_k p_{ik} (z_{ik} - z_{i y_i})`, with
+    The mean NLL is that of ``softmax(beta * logits)``. Its derivative is
+    :math:`\frac{1}{N}\sum_i \sum_k p_{ik} (z_{ik} - z_{i y_i})`, with
     :math:`p_i = \operatorname{softmax}(\beta z_i)` and `margins` holding
     :math:`z_{ik} - z_{i y_i}`; non-decreasing in :math:`\beta`.
     """
@@ -229,12 +266,12 @@ def _nll_slope(logits: Tensor, margins: Tensor, beta: float) -> float:
 
 
 def fit_temperature(logits: Tensor, labels: Tensor) -> float:
-    r"""Temperature :math:`T > 0` that minimises the mean NLL of ``softmax(logits / T)``.
+    r"""Temperature minimising the mean NLL of ``softmax(logits / T)``.
 
     This is temperature scaling: fit :math:`T` on held-out (validation) logits,
-    then divide every future logit vector by it. Dividing by :math:`T > 0` keeps
-    the order of the logits, so the predicted classes, and the accuracy, do not
-    change; only the confidences do.
+    then divide every future logit vector by it. Dividing by :math:`T > 0`
+    keeps the order of the logits, so the predicted classes, and the accuracy,
+    do not change; only the confidences do.
 
     Parameters
     ----------
@@ -254,9 +291,9 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
     ------
     ValueError
         If `logits` or `labels` is not a :class:`torch.Tensor`; if `logits` is
-        not a 2-D floating tensor with at least one row and column, or holds NaN
-        or inf; or if `labels` is not a 1-D integer tensor
-        with one entry per row and values in ``[0, K)``.
+        not a 2-D floating tensor with at least one row and column, or holds
+        NaN or inf; or if `labels` is not a 1-D integer tensor with one entry
+        per row and values in ``[0, K)``.
 
     Warns
     -----
@@ -274,32 +311,33 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
 
     .. math::
 
-        f(\beta) = \frac{1}{N} \sum_{i=1}^{N}
+        f(\beta) &= \frac{1}{N} \sum_{i=1}^{N}
         \Bigl(\log \sum_{k=1}^{K} e^{\beta z_{ik}} - \beta z_{i y_i}\Bigr),
-        \qquad
-        f'(\beta) = \frac{1}{N} \sum_{i=1}^{N}
+        \\
+        f'(\beta) &= \frac{1}{N} \sum_{i=1}^{N}
         \bigl(\mathbb{E}_{p_i}[z_i] - z_{i y_i}\bigr),
-        \qquad
-        f''(\beta) = \frac{1}{N} \sum_{i=1}^{N} \operatorname{Var}_{p_i}(z_i) \ge 0,
+        \\
+        f''(\beta) &= \frac{1}{N} \sum_{i=1}^{N}
+        \operatorname{Var}_{p_i}(z_i) \ge 0,
 
     with :math:`p_i = \operatorname{softmax}(\beta z_i)`: a log-sum-exp minus a
     linear term, convex in :math:`\beta` (it need not be convex in :math:`T`),
-    and strictly convex unless every row of `logits` is constant. So
-    :math:`f'` is increasing, from :math:`f'(0) = \frac1N \sum_i (\bar z_i -
-    z_{i y_i})` (:math:`\bar z_i` the row mean) to
-    :math:`f'(\infty) = \frac1N \sum_i (\max_k z_{ik} - z_{i y_i}) \ge 0`
-    (for rows with a unique maximum; a tied maximum averages the tied
-    logits). A finite minimiser exists exactly when
-    :math:`f'(0) < 0 < f'(\infty)`; both limits are computed exactly, so the
-    two failures are told apart before any search. Otherwise the function
-    brackets the root of :math:`f'`, starting from :math:`\beta = 1` and
-    widening by a factor of 16 until the slope changes sign (within
-    :math:`\beta \in [10^{-300}, 10^{300}]`), then bisects on
-    :math:`\log \beta`, 128 halvings in float64: no step size, no starting
-    point, no tolerance to tune, and the same answer on every run. The rows are
-    shifted by their maximum first, which changes no :math:`f'`, and the slope
-    is summed as :math:`\sum_k p_{ik} (z_{ik} - z_{i y_i})`, so it has the
-    right sign even where probabilities underflow.
+    and strictly convex unless every row of `logits` is constant. So :math:`f'`
+    is increasing, from :math:`f'(0) = \frac1N \sum_i (\bar z_i - z_{i y_i})`
+    (:math:`\bar z_i` the row mean) to
+    :math:`f'(\infty) = \frac1N \sum_i (\max_k z_{ik} - z_{i y_i}) \ge 0` (for
+    rows with a unique maximum; a tied maximum averages the tied logits). A
+    finite minimiser exists exactly when :math:`f'(0) < 0 < f'(\infty)`; both
+    limits are computed exactly, so the two failures are told apart before any
+    search. Otherwise the function brackets the root of :math:`f'`, starting
+    from :math:`\beta = 1` and widening by a factor of 16 until the slope
+    changes sign (within :math:`\beta \in [10^{-300}, 10^{300}]`), then bisects
+    on :math:`\log \beta` in float64 until the bracket is two adjacent numbers
+    (at most 128 halvings): no step size, no starting point, no tolerance to
+    tune, and the same answer on every run. The rows are shifted by their
+    maximum first, which changes no :math:`f'`, and the slope is summed as
+    :math:`\sum_k p_{ik} (z_{ik} - z_{i y_i})`, so it has the right sign even
+    where probabilities underflow.
 
     At the minimiser :math:`f'(\beta) = 0`: the mean logit under the model
     equals the mean logit of the true class.
@@ -311,8 +349,8 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
 
     Examples
     --------
-    Three samples with logits ``[1, 0]``, two of class 0 and one of class 1: the
-    best probability for class 0 is 2/3, so :math:`\sigma(1/T) = 2/3` and
+    Three samples with logits ``[1, 0]``, two of class 0 and one of class 1:
+    the best probability for class 0 is 2/3, so :math:`\sigma(1/T) = 2/3` and
     :math:`T = 1 / \log 2`. Scaling the logits by 500 scales the answer by 500.
 
     >>> import math
@@ -328,34 +366,44 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
     y = _check_labels(labels, z.shape[0], z.shape[1])
     if bool((z.amax(dim=1) == z.amin(dim=1)).all()):
         return 1.0
-    # f'(beta) does not change when a row is shifted; shifting by the row maximum
-    # keeps every z <= 0 and the maximum exactly 0.
+    # f'(beta) does not change when a row is shifted; shifting by the row
+    # maximum keeps every z <= 0 and the maximum exactly 0.
     z = z - z.amax(dim=1, keepdim=True)
     # z_k - z_y for every class: the slope is the p-weighted mean of these.
     margins = z - z.gather(1, y.unsqueeze(1))
-    if bool((margins <= 0).all()):  # every label is a maximiser: f' < 0 for every beta
+    # Every label is a maximiser: f' < 0 for every beta.
+    if bool((margins <= 0).all()):
         warnings.warn(
-            "fit_temperature: every label has the largest logit of its row, so the NLL "
-            "decreases all the way to T -> 0; returning 0.0",
+            "fit_temperature: every label has the largest logit of its row, "
+            "so the NLL decreases all the way to T -> 0; returning 0.0",
             RuntimeWarning,
             stacklevel=2,
         )
         return 0.0
     if float(margins.mean()) >= 0.0:  # f'(0) >= 0: f' > 0 for every beta > 0
         warnings.warn(
-            "fit_temperature: the logits fit the labels no better than uniform "
-            "probabilities, so the NLL decreases all the way to T -> inf; returning inf",
+            "fit_temperature: the logits fit the labels no better than "
+            "uniform probabilities, so the NLL decreases all the way to "
+            "T -> inf; returning inf",
             RuntimeWarning,
             stacklevel=2,
         )
         return math.inf
     low = high = 0.0  # log(beta), widened until slope(low) < 0 <= slope(high)
-    while _nll_slope(z, margins, math.exp(low)) >= 0.0 and math.exp(low) > _BETA_MIN:
+    while (
+        _nll_slope(z, margins, math.exp(low)) >= 0.0
+        and math.exp(low) > _BETA_MIN
+    ):
         low -= math.log(_WIDEN)
-    while _nll_slope(z, margins, math.exp(high)) < 0.0 and math.exp(high) < _BETA_MAX:
+    while (
+        _nll_slope(z, margins, math.exp(high)) < 0.0
+        and math.exp(high) < _BETA_MAX
+    ):
         high += math.log(_WIDEN)
     for _ in range(_BISECTION_STEPS):
         middle = 0.5 * (low + high)
+        if middle in (low, high):  # the bracket is two adjacent floats: done
+            break
         if _nll_slope(z, margins, math.exp(middle)) < 0.0:
             low = middle
         else:
@@ -366,7 +414,7 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
 def reliability_diagram(
     probs: Tensor, labels: Tensor, *, n_bins: int = 15, ax: Axes | None = None
 ) -> Axes:
-    r"""Draw a reliability diagram: accuracy per confidence bin against the diagonal.
+    r"""Draw a reliability diagram: per-bin accuracy against the diagonal.
 
     Parameters
     ----------
@@ -394,14 +442,13 @@ def reliability_diagram(
 
     Notes
     -----
-    Bar :math:`m` is centred on its bin :math:`((m-1)/M, m/M]` and its height is
-    :math:`\operatorname{acc}(B_m)`; the shaded gap reaches
+    Bar :math:`m` is centred on its bin :math:`((m-1)/M, m/M]` and its height
+    is :math:`\operatorname{acc}(B_m)`; the shaded gap reaches
     :math:`\operatorname{conf}(B_m)`. A calibrated classifier has every bar on
     the dashed diagonal :math:`y = x`; bars below it mean over-confidence. The
     legend, below the Axes, has the ECE as its title: the count-weighted mean
-    length of the gaps.
-    The Axes' title is set only if it is empty. Colours come from
-    :data:`omnivault.plotting.PALETTE`; no global style is changed.
+    length of the gaps. The Axes' title is set only if it is empty. Colours
+    come from :data:`omnivault.PALETTE`; no global style is changed.
 
     References
     ----------
@@ -422,19 +469,25 @@ def reliability_diagram(
     """
     n_bins = check_positive_int(n_bins, "n_bins")
     confidence, correct = _confidence_and_correct(probs, labels)
-    counts, correct_sums, confidence_sums = _bin_statistics(confidence, correct, n_bins)
+    counts, correct_sums, confidence_sums = _bin_statistics(
+        confidence, correct, n_bins
+    )
     occupied = counts > 0
     safe_counts = counts.clamp(min=1.0)
     accuracy = torch.where(occupied, correct_sums / safe_counts, 0.0)
     mean_confidence = torch.where(occupied, confidence_sums / safe_counts, 0.0)
-    ece = float((correct_sums - confidence_sums).abs().sum() / confidence.shape[0])
+    ece = float(
+        (correct_sums - confidence_sums).abs().sum() / confidence.shape[0]
+    )
 
     if ax is None:
         import matplotlib.pyplot as plt
 
         _, ax = plt.subplots()
     width = 1.0 / n_bins
-    centres = ((torch.arange(n_bins, dtype=torch.float64) + 0.5) * width).tolist()
+    centres = (
+        (torch.arange(n_bins, dtype=torch.float64) + 0.5) * width
+    ).tolist()
     ax.bar(
         centres,
         accuracy.tolist(),
@@ -470,5 +523,9 @@ def reliability_diagram(
     ax.set_ylabel("accuracy")
     if not ax.get_title():
         ax.set_title("Reliability diagram")
-    ax.legend(title=f"ECE = {100.0 * ece:.2f}%", loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    ax.legend(
+        title=f"ECE = {100.0 * ece:.2f}%",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.2),
+    )
     return ax

@@ -5,13 +5,17 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from omnivault._validation import check_floating, normalize_dim, to_compute_dtype
+from omnivault._validation import (
+    check_floating,
+    normalize_dim,
+    to_compute_dtype,
+)
 
 __all__ = ["entropy"]
 
 
 def entropy(probs: Tensor, dim: int = -1) -> Tensor:
-    r"""Shannon entropy in nats of the distributions along `dim`, with :math:`0 \log 0 = 0`.
+    r"""Shannon entropy, in nats, of the distributions along `dim`.
 
     Parameters
     ----------
@@ -25,8 +29,8 @@ def entropy(probs: Tensor, dim: int = -1) -> Tensor:
     Returns
     -------
     Tensor
-        :math:`H(p) = -\sum_i p_i \log p_i`, reduced over `dim`, between 0 and
-        :math:`\log K`.
+        :math:`H(p) = -\sum_i p_i \log p_i` with :math:`0 \log 0 = 0`,
+        reduced over `dim`, between 0 and :math:`\log K`.
 
     Raises
     ------

@@ -1,4 +1,4 @@
-"""An interactive figure that runs in the reader's browser: softmax(z / T) under a slider.
+"""A figure that runs in the reader's browser: softmax(z / T) under a slider.
 
 Everything the figure shows is computed here, in Python, for a grid of
 temperatures: the probabilities, their entropy and the frequencies of seeded
@@ -18,7 +18,11 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from omnivault._validation import check_floating, check_positive_int, check_temperature
+from omnivault._validation import (
+    check_floating,
+    check_positive_int,
+    check_temperature,
+)
 from omnivault.information import entropy
 from omnivault.plotting import PALETTE
 from omnivault.sampling import sample
@@ -29,7 +33,8 @@ __all__ = ["TemperatureExplorer", "temperature_explorer"]
 _SCRIPT = """
 (() => {
   const root = document.getElementById(%(id)s);
-  const data = JSON.parse(root.querySelector("script[type='application/json']").textContent);
+  const data = JSON.parse(
+    root.querySelector("script[type='application/json']").textContent);
   const slider = root.querySelector("input");
   const readout = root.querySelector(".ov-readout");
   const marker = root.querySelector(".ov-marker");
@@ -52,8 +57,10 @@ _SCRIPT = """
     });
     marker.setAttribute("cx", entropyX[index]);
     marker.setAttribute("cy", entropyY[index]);
-    readout.textContent = `T = ${t.toPrecision(3)}    entropy ${data.entropy[index].toFixed(3)}`
-      + ` nats (max log K = ${data.maxEntropy.toFixed(3)})`;
+    slider.setAttribute("aria-valuetext", `T = ${t.toPrecision(3)}`);
+    readout.textContent = `T = ${t.toPrecision(3)}    entropy `
+      + `${data.entropy[index].toFixed(3)} nats`
+      + ` (max log K = ${data.maxEntropy.toFixed(3)})`;
   }
   slider.addEventListener("input", () => draw(Number(slider.value)));
   draw(Number(slider.value));
@@ -62,7 +69,7 @@ _SCRIPT = """
 
 
 class TemperatureExplorer:
-    """The HTML of a figure with a temperature slider; Jupyter shows it as HTML.
+    """The HTML of a figure with a temperature slider, which Jupyter displays.
 
     Parameters
     ----------
@@ -84,9 +91,15 @@ class TemperatureExplorer:
 
 
 def _temperature_grid(low: float, high: float, steps: int) -> list[float]:
-    """Return `steps` temperatures evenly spaced in log T from `low` to `high` (3 digits)."""
+    """Return `steps` temperatures from `low` to `high` evenly spaced in log T.
+
+    Each is rounded to three significant digits.
+    """
     ratio = math.log(high / low)
-    return [float(f"{low * math.exp(ratio * i / (steps - 1)):.3g}") for i in range(steps)]
+    return [
+        float(f"{low * math.exp(ratio * i / (steps - 1)):.3g}")
+        for i in range(steps)
+    ]
 
 
 def temperature_explorer(
@@ -98,7 +111,7 @@ def temperature_explorer(
     seed: int = 0,
     labels: Sequence[str] | None = None,
 ) -> TemperatureExplorer:
-    r"""Build an offline figure of ``softmax(logits / T)`` with a slider for :math:`T`.
+    r"""Build an offline figure of ``softmax(logits / T)`` with a slider for T.
 
     The figure shows, for the temperature under the slider, a bar per class of
     the probability :math:`\sigma(z / T)_k`, beside it the frequency of class
@@ -109,7 +122,8 @@ def temperature_explorer(
     Parameters
     ----------
     logits : Tensor
-        A 1-d tensor of :math:`2 \le K \le 12` finite logits, any floating dtype.
+        A 1-d tensor of :math:`2 \le K \le 12` finite logits, any floating
+        dtype.
     temperatures : (float, float), default (0.1, 10.0)
         The lowest and highest temperature of the slider, ``0 < low < high``.
     steps : int, default 41
@@ -148,19 +162,30 @@ def temperature_explorer(
     """
     z = check_floating(logits, "logits").double()
     if z.dim() != 1 or not 2 <= z.numel() <= 12:
-        raise ValueError(f"logits must be 1-d with 2 to 12 entries, got shape {tuple(z.shape)}")
+        raise ValueError(
+            "logits must be 1-d with 2 to 12 entries, "
+            f"got shape {tuple(z.shape)}"
+        )
     if not bool(torch.isfinite(z).all()):
         raise ValueError("logits must be finite")
     if len(temperatures) != 2:
-        raise ValueError(f"temperatures must be (low, high), got {temperatures!r}")
+        raise ValueError(
+            f"temperatures must be (low, high), got {temperatures!r}"
+        )
     low, high = (check_temperature(t) for t in temperatures)
     if not low < high:
-        raise ValueError(f"temperatures must satisfy low < high, got {low!r} and {high!r}")
+        raise ValueError(
+            f"temperatures must satisfy low < high, got {low!r} and {high!r}"
+        )
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
         raise ValueError(f"steps must be an int >= 2, got {steps!r}")
     num_samples = check_positive_int(num_samples, "num_samples")
     k = z.numel()
-    names = [str(i + 1) for i in range(k)] if labels is None else [str(n) for n in labels]
+    names = (
+        [str(i + 1) for i in range(k)]
+        if labels is None
+        else [str(n) for n in labels]
+    )
     if len(names) != k:
         raise ValueError(f"labels must have {k} entries, got {len(names)}")
 
@@ -169,34 +194,40 @@ def temperature_explorer(
     probs = [softmax(z, temperature=t) for t in grid]
     freqs = [
         torch.bincount(
-            sample(z, temperature=t, num_samples=num_samples, generator=generator), minlength=k
+            sample(
+                z, temperature=t, num_samples=num_samples, generator=generator
+            ),
+            minlength=k,
         ).double()
         / num_samples
         for t in grid
     ]
     entropies = [float(entropy(p)) for p in probs]
 
-    # Layout in SVG units (px): bars on the left, the entropy curve on the right.
+    # Layout in SVG units (px): bars on the left, entropy curve on the right.
     width, height, top, plot_height = 640, 250, 20, 170
     bar_area, slot = 380, 380 / k
     curve_left, curve_width = 430, 190
     max_entropy = math.log(k)
     xs = [curve_left + curve_width * i / (steps - 1) for i in range(steps)]
     ys = [top + plot_height * (1 - h / max_entropy) for h in entropies]
-    polyline = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+    polyline = " ".join(
+        f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True)
+    )
 
     bars = []
     for i, name in enumerate(names):
         x = 40 + i * slot
         bar = slot * 0.38
         bars.append(
-            f'<rect class="ov-prob" x="{x + slot * 0.1:.1f}" width="{bar:.1f}" '
-            f'fill="{PALETTE[0]}"/>'
-            f'<rect class="ov-freq" x="{x + slot * 0.1 + bar:.1f}" width="{bar:.1f}" '
-            f'fill="{PALETTE[1]}" fill-opacity="0.75"/>'
+            f'<rect class="ov-prob" x="{x + slot * 0.1:.1f}" '
+            f'width="{bar:.1f}" fill="{PALETTE[0]}"/>'
+            f'<rect class="ov-freq" x="{x + slot * 0.1 + bar:.1f}" '
+            f'width="{bar:.1f}" fill="{PALETTE[1]}" fill-opacity="0.75"/>'
             f'<text x="{x + slot / 2:.1f}" y="{top + plot_height + 16}" '
             f'text-anchor="middle">{html.escape(name)}</text>'
-            f'<text class="ov-value" x="{x + slot / 2:.1f}" y="{top + plot_height + 32}" '
+            f'<text class="ov-value" x="{x + slot / 2:.1f}" '
+            f'y="{top + plot_height + 32}" '
             f'text-anchor="middle" font-size="11"></text>'
         )
     data = {
@@ -213,40 +244,55 @@ def temperature_explorer(
         },
     }
     payload = json.dumps(data)
-    element_id = "ov-temperature-" + hashlib.sha1(payload.encode()).hexdigest()[:12]
+    element_id = (
+        "ov-temperature-" + hashlib.sha1(payload.encode()).hexdigest()[:12]
+    )
     script = _SCRIPT % {"id": json.dumps(element_id)}
     bar_markup = "".join(bars)
     alt = (
-        f"Bar chart of softmax probabilities of {k} classes and the frequencies of "
-        f"{num_samples} draws, with a slider for the temperature from {low:g} to {high:g} "
-        "and a curve of the entropy against the temperature."
+        f"Bar chart of softmax probabilities of {k} classes and the "
+        f"frequencies of {num_samples} draws, with a slider for the "
+        f"temperature from {low:g} to {high:g} and a curve of the entropy "
+        "against the temperature."
     )
-    markup = f"""<div id="{element_id}" class="ov-temperature-explorer" style="max-width:{width}px">
+    markup = f"""<div id="{element_id}" class="ov-temperature-explorer"
+ style="max-width:{width}px">
 <label style="display:block;font-size:14px">temperature
 <input type="range" min="0" max="{steps - 1}" step="1" value="{steps // 2}"
- style="width:100%" aria-label="temperature T, from {low:g} to {high:g} on a log scale"></label>
-<div class="ov-readout" style="font:14px monospace;margin:4px 0" aria-live="polite"></div>
-<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{html.escape(alt)}"
+ style="width:100%"
+ aria-label="temperature T, from {low:g} to {high:g} on a log scale"></label>
+<div class="ov-readout" style="font:14px monospace;margin:4px 0"
+ aria-live="polite"></div>
+<svg viewBox="0 0 {width} {height}" width="100%" role="img"
+ aria-label="{html.escape(alt)}"
  style="font:13px sans-serif;max-width:{width}px">
-<line x1="36" y1="{top + plot_height}" x2="{40 + bar_area}" y2="{top + plot_height}"
+<line x1="36" y1="{top + plot_height}" x2="{40 + bar_area}"
+ y2="{top + plot_height}" stroke="currentColor"/>
+<line x1="36" y1="{top}" x2="36" y2="{top + plot_height}"
  stroke="currentColor"/>
-<line x1="36" y1="{top}" x2="36" y2="{top + plot_height}" stroke="currentColor"/>
 <text x="30" y="{top + 4}" text-anchor="end">1</text>
 <text x="30" y="{top + plot_height + 4}" text-anchor="end">0</text>
 {bar_markup}
-<rect x="{40 + bar_area - 150}" y="2" width="10" height="10" fill="{PALETTE[0]}"/>
+<rect x="{40 + bar_area - 150}" y="2" width="10" height="10"
+ fill="{PALETTE[0]}"/>
 <text x="{40 + bar_area - 136}" y="11">probability</text>
-<rect x="{40 + bar_area - 60}" y="2" width="10" height="10" fill="{PALETTE[1]}"/>
+<rect x="{40 + bar_area - 60}" y="2" width="10" height="10"
+ fill="{PALETTE[1]}"/>
 <text x="{40 + bar_area - 46}" y="11">draws</text>
-<polyline points="{polyline}" fill="none" stroke="{PALETTE[2]}" stroke-width="2"/>
+<polyline points="{polyline}" fill="none" stroke="{PALETTE[2]}"
+ stroke-width="2"/>
 <line x1="{curve_left}" y1="{top}" x2="{curve_left + curve_width}" y2="{top}"
  stroke="currentColor" stroke-dasharray="3 3"/>
-<text x="{curve_left + curve_width}" y="{top - 6}" text-anchor="end">log K</text>
-<line x1="{curve_left}" y1="{top + plot_height}" x2="{curve_left + curve_width}"
- y2="{top + plot_height}" stroke="currentColor"/>
+<text x="{curve_left + curve_width}" y="{top - 6}"
+ text-anchor="end">log K</text>
+<line x1="{curve_left}" y1="{top + plot_height}"
+ x2="{curve_left + curve_width}" y2="{top + plot_height}"
+ stroke="currentColor"/>
 <text x="{curve_left}" y="{top + plot_height + 16}">T = {low:g}</text>
-<text x="{curve_left + curve_width}" y="{top + plot_height + 16}" text-anchor="end">{high:g}</text>
-<text x="{curve_left + curve_width / 2}" y="{top + plot_height + 34}" text-anchor="middle">
+<text x="{curve_left + curve_width}" y="{top + plot_height + 16}"
+ text-anchor="end">{high:g}</text>
+<text x="{curve_left + curve_width / 2}" y="{top + plot_height + 34}"
+ text-anchor="middle">
 entropy against log T</text>
 <circle class="ov-marker" r="5" fill="{PALETTE[1]}"/>
 </svg>
@@ -254,7 +300,7 @@ entropy against log T</text>
 <script>{script}</script>
 </div>"""
     description = (
-        f"TemperatureExplorer(K={k}, T from {low:g} to {high:g}, {steps} steps, "
-        f"{num_samples} draws each, seed {seed})"
+        f"TemperatureExplorer(K={k}, T from {low:g} to {high:g}, "
+        f"{steps} steps, {num_samples} draws each, seed {seed})"
     )
     return TemperatureExplorer(markup, description)

@@ -1,10 +1,10 @@
-"""Choosing a token from logits: greedy decoding, sampling with temperature, top-k and top-p.
+"""Choosing a token: greedy decoding, sampling at a temperature, top-k, top-p.
 
 Every function reads the last dimension as the ``K`` classes (tokens) and every
 other dimension as a batch, validates its input once, computes float16 and
 bfloat16 in float32, and never modifies its input. The chapter "Sampling from a
-softmax" (``chapters/sampling.md``) explains and checks each step, including the
-Gumbel-max theorem behind :func:`gumbel_max`.
+softmax" (``chapters/sampling.md``) explains and checks each step, including
+the Gumbel-max theorem behind :func:`gumbel_max`.
 """
 
 from __future__ import annotations
@@ -26,16 +26,19 @@ from omnivault.softmax import softmax
 
 __all__ = ["filter_logits", "greedy", "gumbel_max", "sample"]
 
-def _check_logits(logits: object) -> Tensor:
-    """Validate `logits` of shape ``(*batch, K)``; return them in the compute dtype.
 
-    The compute dtype is float32 for float16 and bfloat16 input, else the input
-    dtype. The result may share memory with `logits`; callers never write to it.
+def _check_logits(logits: object) -> Tensor:
+    """Return validated `logits` of shape ``(*batch, K)`` in the compute dtype.
+
+    The compute dtype is float32 for float16 and bfloat16 input, else the
+    input dtype. The result may share memory with `logits`; callers never
+    write to it.
     """
     tensor = check_floating(logits, "logits")
     if tensor.dim() == 0:
         raise ValueError(
-            "logits must have at least one dimension (the K classes, last), got a 0-d tensor"
+            "logits must have at least one dimension (the K classes, last), "
+            "got a 0-d tensor"
         )
     if tensor.shape[-1] == 0:
         raise ValueError(
@@ -49,25 +52,35 @@ def _check_logits(logits: object) -> Tensor:
 
 
 def _check_top_k(top_k: object) -> int | None:
-    """Return `top_k` if it is ``None`` or an int >= 1, else raise ``ValueError``."""
+    """Return `top_k` if it is ``None`` or an int >= 1.
+
+    Anything else raises ``ValueError``.
+    """
     return None if top_k is None else check_positive_int(top_k, "top_k")
 
 
 def _check_top_p(top_p: object) -> float | None:
-    """Return `top_p` as a float if it is ``None`` or a real number in (0, 1]."""
+    """Return ``None`` for ``None``, else `top_p` as a float in (0, 1].
+
+    Anything that is not a real number in (0, 1] raises ``ValueError``.
+    """
     if top_p is None:
         return None
     if isinstance(top_p, bool) or not isinstance(top_p, Real):
         raise ValueError(
-            f"top_p must be a real number in (0, 1], got {top_p!r} of type {type(top_p).__name__}"
+            f"top_p must be a real number in (0, 1], got {top_p!r} "
+            f"of type {type(top_p).__name__}"
         )
     value = float(top_p)
     if not 0.0 < value <= 1.0:  # also rejects NaN
-        raise ValueError(f"top_p must be a real number in (0, 1], got {value!r}")
+        raise ValueError(
+            f"top_p must be a real number in (0, 1], got {value!r}"
+        )
     return value
 
 
-#: A cumulative mass within this many machine epsilons (relative) of top_p reaches it.
+#: A cumulative mass within this many machine epsilons (relative) of top_p
+#: reaches it.
 NUCLEUS_TOLERANCE_EPS = 4
 _EPS64 = torch.finfo(torch.float64).eps
 
@@ -75,7 +88,7 @@ _EPS64 = torch.finfo(torch.float64).eps
 def _keep_mask(
     x: Tensor, top_k: int | None, top_p: float | None, temperature: float = 1.0
 ) -> Tensor:
-    """Boolean mask of the entries of validated `x` that top-k, then top-p, keep.
+    """Boolean mask of the entries of validated `x` kept by top-k, then top-p.
 
     Entries are ranked by the logits `x` themselves, largest first, ties in
     order of index (a stable sort), so the result is deterministic. Dividing
@@ -98,13 +111,19 @@ def _keep_mask(
     if p_active:
         assert top_p is not None
         # softmax is monotone, so `order` also sorts the probabilities.
-        probs = softmax(x.masked_fill(~keep, -math.inf), dim=-1, temperature=temperature)
+        probs = softmax(
+            x.masked_fill(~keep, -math.inf), dim=-1, temperature=temperature
+        )
         sorted_probs = probs.gather(-1, order).double()
-        # Probability mass strictly before each rank; 0 before the largest, always kept.
+        # Probability mass strictly before each rank; 0 before the largest,
+        # which is always kept.
         mass_before = torch.cumsum(sorted_probs, dim=-1) - sorted_probs
-        # A few roundings of the probabilities, plus the float64 summation's bound.
+        # A few roundings of the probabilities, plus the bound on the float64
+        # summation's error.
         terms = torch.arange(x.shape[-1], dtype=torch.float64, device=x.device)
-        slack = NUCLEUS_TOLERANCE_EPS * torch.finfo(x.dtype).eps + terms * _EPS64
+        slack = (
+            NUCLEUS_TOLERANCE_EPS * torch.finfo(x.dtype).eps + terms * _EPS64
+        )
         keep_sorted = mass_before < top_p * (1.0 - slack)
         keep_sorted[..., 0] = True
         keep = keep & torch.zeros_like(keep).scatter(-1, order, keep_sorted)
@@ -118,7 +137,7 @@ def filter_logits(
     top_k: int | None = None,
     top_p: float | None = None,
 ) -> Tensor:
-    r"""Set to ``-inf`` the logits that top-k and then top-p (nucleus) filtering remove.
+    r"""Set to ``-inf`` the logits that top-k, then top-p (nucleus), remove.
 
     Parameters
     ----------
@@ -170,26 +189,25 @@ def filter_logits(
         (1), \dots, (m), \qquad
         m = \min \Bigl\{ j : \sum_{i \le j} q_{(i)} \ge p \Bigr\},
 
-    the shortest prefix of the ranking whose probability reaches :math:`p`
-    (the class that crosses :math:`p` is kept), with :math:`q` computed from
-    :math:`z / T`. In code, rank :math:`j` is kept when the mass strictly before
-    it, a float64 sum of :math:`j - 1` probabilities, is below
+    the shortest prefix of the ranking whose probability reaches :math:`p` (the
+    class that crosses :math:`p` is kept), with :math:`q` computed from
+    :math:`z / T`. In code, rank :math:`j` is kept when the mass strictly
+    before it, a float64 sum of :math:`j - 1` probabilities, is below
     :math:`p \bigl(1 - 4 \varepsilon - (j - 1) \varepsilon_{64}\bigr)`, with
     :math:`\varepsilon` the machine epsilon of the compute dtype (float32 for
     float16 and bfloat16) and :math:`\varepsilon_{64}` float64's: a cumulative
     mass that falls short of :math:`p` by no more than a few roundings of the
-    probabilities and the bound on the rounding of their sum counts as
-    reaching it. Without that tolerance,
-    25 equal logits and :math:`p = 0.2` would keep 6 classes, because five
-    float32 probabilities of 1/25 add up to just below 0.2; with it they keep
-    :math:`5 = pK`.
+    probabilities and the bound on the rounding of their sum counts as reaching
+    it. Without that tolerance, 25 equal logits and :math:`p = 0.2` would keep
+    6 classes, because five float32 probabilities of 1/25 add up to just below
+    0.2; with it they keep :math:`5 = pK`.
 
     References
     ----------
     .. [1] A. Fan, M. Lewis and Y. Dauphin, "Hierarchical Neural Story
        Generation", ACL 2018 (top-k sampling).
-    .. [2] A. Holtzman, J. Buys, L. Du, M. Forbes and Y. Choi, "The Curious Case
-       of Neural Text Degeneration", ICLR 2020 (nucleus sampling).
+    .. [2] A. Holtzman, J. Buys, L. Du, M. Forbes and Y. Choi, "The Curious
+       Case of Neural Text Degeneration", ICLR 2020 (nucleus sampling).
 
     Examples
     --------
@@ -203,7 +221,7 @@ def filter_logits(
     tensor([-inf, 3., 2., -inf])
     >>> filter_logits(z, top_p=0.5)
     tensor([-inf, 3., -inf, -inf])
-    >>> filter_logits(z, temperature=4.0, top_p=0.5)  # flatter: softmax(z / 4) needs two
+    >>> filter_logits(z, temperature=4.0, top_p=0.5)  # flatter: needs two
     tensor([-inf, 3., 2., -inf])
     >>> int((filter_logits(torch.zeros(25), top_p=0.2) > -math.inf).sum())
     5
@@ -247,7 +265,8 @@ def greedy(logits: Tensor) -> Tensor:
     >>> import torch
     >>> greedy(torch.tensor([1.0, 3.0, 2.0]))
     tensor(1)
-    >>> greedy(torch.tensor([[0.0, 5.0, 5.0], [2.0, 1.0, 0.0]]))  # a tie: first index
+    >>> greedy(torch.tensor([[0.0, 5.0, 5.0],  # a tie: the first index
+    ...                      [2.0, 1.0, 0.0]]))
     tensor([1, 0])
     """
     return torch.argmax(_check_logits(logits), dim=-1)
@@ -262,7 +281,7 @@ def sample(
     num_samples: int = 1,
     generator: torch.Generator | None = None,
 ) -> Tensor:
-    r"""Draw class indices from ``softmax(logits / temperature)``, optionally truncated.
+    r"""Draw class indices from ``softmax(logits / T)``, optionally truncated.
 
     Parameters
     ----------
@@ -303,8 +322,11 @@ def sample(
     .. math::
 
         \tilde z = z / T, \qquad
-        \pi = \operatorname{softmax}\bigl(\operatorname{filter}(\tilde z)\bigr), \qquad
-        X_1, \dots, X_n \overset{\text{iid}}{\sim} \operatorname{Categorical}(\pi),
+        \pi = \operatorname{softmax}
+        \bigl(\operatorname{filter}(\tilde z)\bigr),
+        \qquad
+        X_1, \dots, X_n \overset{\text{iid}}{\sim}
+        \operatorname{Categorical}(\pi),
 
     where ``filter`` sets removed logits to :math:`-\infty`. Both truncations
     rank the logits :math:`z` themselves (dividing by :math:`T > 0` does not
@@ -320,8 +342,8 @@ def sample(
     ----------
     .. [1] A. Fan, M. Lewis and Y. Dauphin, "Hierarchical Neural Story
        Generation", ACL 2018.
-    .. [2] A. Holtzman, J. Buys, L. Du, M. Forbes and Y. Choi, "The Curious Case
-       of Neural Text Degeneration", ICLR 2020.
+    .. [2] A. Holtzman, J. Buys, L. Du, M. Forbes and Y. Choi, "The Curious
+       Case of Neural Text Degeneration", ICLR 2020.
 
     Examples
     --------
@@ -329,7 +351,8 @@ def sample(
     >>> z = torch.tensor([1.0, 2.0, 3.0])
     >>> sample(z, num_samples=8, generator=torch.Generator().manual_seed(0))
     tensor([2, 2, 2, 2, 2, 2, 1, 2])
-    >>> sample(z, top_k=1, num_samples=4, generator=torch.Generator().manual_seed(0))
+    >>> sample(z, top_k=1, num_samples=4,
+    ...        generator=torch.Generator().manual_seed(0))
     tensor([2, 2, 2, 2])
     >>> sample(torch.zeros(2, 5), num_samples=3).shape
     torch.Size([2, 3])
@@ -341,15 +364,22 @@ def sample(
     num_samples = check_positive_int(num_samples, "num_samples")
     batch_shape = x.shape[:-1]
     if x.numel() == 0:
-        return torch.empty((*batch_shape, num_samples), dtype=torch.long, device=x.device)
+        return torch.empty(
+            (*batch_shape, num_samples), dtype=torch.long, device=x.device
+        )
     keep = _keep_mask(x, keep_k, keep_p, temperature)
     filtered = x.masked_fill(~keep, -math.inf)
-    probs = softmax(filtered, dim=-1, temperature=temperature).reshape(-1, x.shape[-1])
-    draws = torch.multinomial(probs, num_samples, replacement=True, generator=generator)
+    probs = softmax(filtered, dim=-1, temperature=temperature)
+    probs = probs.reshape(-1, x.shape[-1])
+    draws = torch.multinomial(
+        probs, num_samples, replacement=True, generator=generator
+    )
     return draws.reshape(*batch_shape, num_samples)
 
 
-def gumbel_max(logits: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+def gumbel_max(
+    logits: Tensor, *, generator: torch.Generator | None = None
+) -> Tensor:
     r"""One draw per row from ``softmax(logits)`` by the Gumbel-max trick.
 
     Parameters
@@ -379,17 +409,17 @@ def gumbel_max(logits: Tensor, *, generator: torch.Generator | None = None) -> T
 
     .. math::
 
-        \Pr\Bigl(\arg\max_i (z_i + G_i) = j\Bigr) = \operatorname{softmax}(z)_j .
+        \Pr\Bigl(\arg\max_i (z_i + G_i) = j\Bigr)
+        = \operatorname{softmax}(z)_j .
 
     The noise is :math:`G = -\log(-\log U)` with :math:`U` uniform on
-    :math:`[0, 1)`, drawn in float64 from `generator`. ``torch.rand`` can return
-    exactly 0, which would give :math:`G = -\infty`; such a draw is replaced by
-    the smallest positive float64 (:math:`G \approx -6.6`). The logits are
-    first shifted by their row maximum in float64, which changes no
-    probability (translation invariance) and keeps the noise from being
-    rounded away: next to a logit of 1e17, whose float64 spacing is 16, an
-    unshifted :math:`z + G` could not tell logits one spacing apart.
-    Otherwise :math:`U`
+    :math:`[0, 1)`, drawn in float64 from `generator`. ``torch.rand`` can
+    return exactly 0, which would give :math:`G = -\infty`; such a draw is
+    replaced by the smallest positive float64 (:math:`G \approx -6.6`). The
+    logits are first shifted by their row maximum in float64, which changes no
+    probability (translation invariance) and keeps the noise from being rounded
+    away: next to a logit of 1e17, whose float64 spacing is 16, an unshifted
+    :math:`z + G` could not tell logits one spacing apart. Otherwise :math:`U`
     lies on a grid of spacing :math:`2^{-53}`, so :math:`G` lies in about
     :math:`[-3.6, 36.7]`; a true standard Gumbel variable falls outside that
     interval with probability below ``1e-15``. Ties in ``logits + G`` go to the
@@ -398,8 +428,8 @@ def gumbel_max(logits: Tensor, *, generator: torch.Generator | None = None) -> T
 
     References
     ----------
-    .. [1] E. J. Gumbel, "Statistical Theory of Extreme Values and Some Practical
-       Applications", National Bureau of Standards, 1954.
+    .. [1] E. J. Gumbel, "Statistical Theory of Extreme Values and Some
+       Practical Applications", National Bureau of Standards, 1954.
     .. [2] C. J. Maddison, D. Tarlow and T. Minka, "A* Sampling", NeurIPS 2014.
 
     Examples
@@ -412,19 +442,23 @@ def gumbel_max(logits: Tensor, *, generator: torch.Generator | None = None) -> T
     Ten thousand rows of the same logits give frequencies close to softmax:
 
     >>> z = torch.tensor([1.0, 2.0, 3.0])
-    >>> draws = gumbel_max(z.expand(10_000, 3), generator=torch.Generator().manual_seed(0))
+    >>> draws = gumbel_max(z.expand(10_000, 3),
+    ...                    generator=torch.Generator().manual_seed(0))
     >>> torch.bincount(draws, minlength=3) / 10_000
     tensor([0.0904, 0.2409, 0.6687])
     >>> softmax(z)
     tensor([0.0900, 0.2447, 0.6652])
     """
     x = _check_logits(logits)
-    u = torch.rand(x.shape, generator=generator, dtype=torch.float64, device=x.device)
+    u = torch.rand(
+        x.shape, generator=generator, dtype=torch.float64, device=x.device
+    )
     u = u.clamp_min(torch.finfo(torch.float64).tiny)
     gumbel = -torch.log(-torch.log(u))
     if x.numel() == 0:
         return torch.empty(x.shape[:-1], dtype=torch.long, device=x.device)
-    # Translation invariance: shifting by the row maximum changes no probability,
-    # and keeps the noise from being rounded away next to large logits.
+    # Translation invariance: shifting by the row maximum changes no
+    # probability, and keeps the noise from being rounded away next to large
+    # logits.
     shifted = x.double() - x.amax(dim=-1, keepdim=True).double()
     return torch.argmax(shifted + gumbel, dim=-1)

@@ -46,5 +46,6 @@ def seed_all(seed: int) -> None:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 (the legacy global generator is what np.random.* uses)
+    # The legacy global generator is the one that np.random.* uses.
+    np.random.seed(seed)  # noqa: NPY002
     torch.manual_seed(seed)

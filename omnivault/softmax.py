@@ -1,4 +1,4 @@
-"""Numerically stable softmax, log-softmax, log-sum-exp and the softmax Jacobian.
+"""Numerically stable softmax, log-softmax, log-sum-exp and softmax Jacobian.
 
 Every function shifts by the slice maximum before exponentiating (softmax is
 translation invariant, so the result is unchanged), validates its input through
@@ -15,6 +15,7 @@ The book explains each step in the chapters "Translation and scale",
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -29,14 +30,21 @@ from omnivault._validation import (
     to_compute_dtype,
 )
 
-__all__ = ["Softmax", "log_softmax", "logsumexp", "softmax", "softmax_jacobian"]
+__all__ = [
+    "Softmax",
+    "log_softmax",
+    "logsumexp",
+    "softmax",
+    "softmax_jacobian",
+]
 
 
 def _shifted(x: Tensor, dim: int, temperature: float) -> Tensor:
-    """Validate `x` (compute dtype) and return a new tensor ``(x - max) / temperature``.
+    """Validate `x` and return a new tensor ``(x - max) / temperature``.
 
-    Every entry of the result is <= 0 and the maximum of each slice is exactly 0,
-    so ``exp`` of it cannot overflow and each slice's sum of exponentials is >= 1.
+    `x` is in a compute dtype (float32 or float64). Every entry of the result
+    is <= 0 and the maximum of each slice is exactly 0, so ``exp`` of it
+    cannot overflow and each slice's sum of exponentials is >= 1.
     """
     slice_max = x.amax(dim=dim, keepdim=True)
     check_finite_slice_max(slice_max, dim)
@@ -44,19 +52,20 @@ def _shifted(x: Tensor, dim: int, temperature: float) -> Tensor:
 
 
 def _sum_of_others(shifted: Tensor, dim: int, argmax: Tensor) -> Tensor:
-    r"""Return :math:`s = \sum_{i \neq \text{argmax}} e^{x_i - a}` of each slice (keepdim).
+    r"""Return :math:`s = \sum_{i \neq \text{argmax}} e^{x_i - a}` per slice.
 
-    `shifted` is ``x - a`` with ``a`` the slice maximum, so the excluded term is
-    exactly :math:`e^0 = 1`. Leaving it out of the sum keeps ``s`` to full relative
-    precision when it is far below 1, which ``log(1 + s)`` computed as
-    ``log(sum)`` would round away; ``log1p(s)`` then keeps it.
+    `shifted` is ``x - a`` with ``a`` the slice maximum, so the excluded
+    term is exactly :math:`e^0 = 1`. Leaving it out of the sum keeps ``s`` to
+    full relative precision when it is far below 1, which ``log(1 + s)``
+    computed as ``log(sum)`` would round away; ``log1p(s)`` then keeps it.
+    The result keeps the dimension `dim`, with size 1.
     """
     exp = torch.exp(shifted).scatter_(dim, argmax, 0.0)
     return exp.sum(dim=dim, keepdim=True)
 
 
 class _SoftmaxFunction(torch.autograd.Function):
-    """softmax(x / T) along `dim`, saving only its output for the backward pass."""
+    """softmax(x / T) along `dim`, saving only its output for backward."""
 
     @staticmethod
     def forward(input: Tensor, dim: int, temperature: float) -> Tensor:
@@ -66,7 +75,9 @@ class _SoftmaxFunction(torch.autograd.Function):
         return probs.div_(probs.sum(dim=dim, keepdim=True)).to(input.dtype)
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
+    def setup_context(
+        ctx: Any, inputs: tuple[Any, ...], output: Tensor
+    ) -> None:
         _, ctx.dim, ctx.temperature = inputs
         ctx.save_for_backward(output)
 
@@ -85,7 +96,7 @@ class _SoftmaxFunction(torch.autograd.Function):
 
 
 class _LogSoftmaxFunction(torch.autograd.Function):
-    """log softmax(x / T) along `dim` in the log1p form, saving only its output."""
+    """log softmax(x / T) along `dim` (log1p form), saving only its output."""
 
     @staticmethod
     def forward(input: Tensor, dim: int, temperature: float) -> Tensor:
@@ -99,7 +110,9 @@ class _LogSoftmaxFunction(torch.autograd.Function):
         return shifted.sub_(torch.log1p(others)).to(input.dtype)
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
+    def setup_context(
+        ctx: Any, inputs: tuple[Any, ...], output: Tensor
+    ) -> None:
         _, ctx.dim, ctx.temperature = inputs
         ctx.save_for_backward(output)
 
@@ -123,7 +136,8 @@ class _LogSumExpFunction(torch.autograd.Function):
     def forward(input: Tensor, dim: int, keepdim: bool) -> Tensor:
         x = to_compute_dtype(input)
         if x.numel() == 0:  # an empty slice sums to 0: its log-sum-exp is -inf
-            return torch.exp(x).sum(dim=dim, keepdim=keepdim).log().to(input.dtype)
+            total = torch.exp(x).sum(dim=dim, keepdim=keepdim)
+            return total.log().to(input.dtype)
         slice_max, argmax = torch.max(x, dim=dim, keepdim=True)
         check_finite_slice_max(slice_max, dim, allow_empty_sum=True)
         empty = torch.isneginf(slice_max)
@@ -137,7 +151,9 @@ class _LogSumExpFunction(torch.autograd.Function):
         return result.to(input.dtype)
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Tensor) -> None:
+    def setup_context(
+        ctx: Any, inputs: tuple[Any, ...], output: Tensor
+    ) -> None:
         input, ctx.dim, ctx.keepdim = inputs
         ctx.save_for_backward(input, output)
 
@@ -147,27 +163,33 @@ class _LogSumExpFunction(torch.autograd.Function):
         x, lse, g = (to_compute_dtype(t) for t in (input, output, grad_output))
         if not ctx.keepdim:
             lse, g = lse.unsqueeze(ctx.dim), g.unsqueeze(ctx.dim)
-        # A slice of -inf has lse = -inf and gradient 0: shift it by 0, not by -inf - -inf.
+        # A slice of -inf has lse = -inf and gradient 0: shift it by 0, not
+        # by -inf - -inf.
         lse = lse.masked_fill(torch.isneginf(lse), 0.0)
         return (g * torch.exp(x - lse)).to(input.dtype), None, None
 
 
-def _prepare(input: object, dim: object, temperature: object) -> tuple[Tensor, int, float]:
+def _prepare(
+    input: object, dim: object, temperature: object
+) -> tuple[Tensor, int, float]:
     tensor = check_floating(input)
     return tensor, normalize_dim(tensor, dim), check_temperature(temperature)
 
 
-def _apply(function: type[torch.autograd.Function], tensor: Tensor, *args: Any) -> Tensor:
-    """Apply `function` to `tensor`, viewing a 0-d tensor as one element along dim 0."""
+def _apply(
+    function: type[torch.autograd.Function], tensor: Tensor, *args: Any
+) -> Tensor:
+    """Apply `function` to `tensor`, viewing a 0-d tensor as shape ``(1,)``."""
+    apply: Callable[..., Tensor] = function.apply
     if tensor.dim() == 0:
-        result: Tensor = function.apply(tensor.reshape(1), *args)  # type: ignore[no-untyped-call]
-        return result.reshape(())
-    output: Tensor = function.apply(tensor, *args)  # type: ignore[no-untyped-call]
-    return output
+        return apply(tensor.reshape(1), *args).reshape(())
+    return apply(tensor, *args)
 
 
-def softmax(input: Tensor, dim: int = -1, *, temperature: float = 1.0) -> Tensor:
-    r"""Softmax along `dim`, divided by a temperature, computed without overflow.
+def softmax(
+    input: Tensor, dim: int = -1, *, temperature: float = 1.0
+) -> Tensor:
+    r"""Softmax of ``input / temperature`` along `dim`, without overflow.
 
     Parameters
     ----------
@@ -208,15 +230,15 @@ def softmax(input: Tensor, dim: int = -1, *, temperature: float = 1.0) -> Tensor
 
     Subtracting :math:`m` changes nothing mathematically (translation
     invariance) but makes every exponent :math:`\le 0`, so no exponential
-    overflows and the denominator is at least 1. float16 and bfloat16 inputs are
-    computed in float32 and rounded once at the end.
+    overflows and the denominator is at least 1. float16 and bfloat16 inputs
+    are computed in float32 and rounded once at the end.
 
     Every accepted temperature works in every dtype. One that float32 cannot
     hold as a normal number (below about 1.2e-38 or above about 3.4e38) divides
-    in float64, so ``T = 1e-46`` gives the one-hot vector of the maximiser (ties
-    share) and ``T = 3.5e38`` keeps a ``-inf`` logit at probability 0. For
-    float64 input a temperature below float64's smallest normal number (about
-    2.2e-308) raises ``ValueError``: it is not held to full precision.
+    in float64, so ``T = 1e-46`` gives the one-hot vector of the maximiser
+    (ties share) and ``T = 3.5e38`` keeps a ``-inf`` logit at probability 0.
+    For float64 input a temperature below float64's smallest normal number
+    (about 2.2e-308) raises ``ValueError``: it is not held to full precision.
 
     The backward pass is the vector-Jacobian product
     :math:`\bar z = s \odot (g - \langle g, s \rangle \mathbf 1) / T` with
@@ -226,15 +248,15 @@ def softmax(input: Tensor, dim: int = -1, *, temperature: float = 1.0) -> Tensor
 
     References
     ----------
-    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing the
-       log-sum-exp and softmax functions", IMA J. Numer. Anal. 41(4), 2021.
+    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
+       the log-sum-exp and softmax functions", IMA J. Numer. Anal. 41(4), 2021.
 
     Examples
     --------
     >>> import torch
     >>> softmax(torch.tensor([1.0, 2.0, 3.0]))
     tensor([0.0900, 0.2447, 0.6652])
-    >>> softmax(torch.tensor([1000.0, 0.0]))  # the naive formula gives nan here
+    >>> softmax(torch.tensor([1000.0, 0.0]))  # the naive formula gives nan
     tensor([1., 0.])
     >>> softmax(torch.tensor([1.0, 2.0, 3.0]), temperature=10.0)
     tensor([0.3006, 0.3322, 0.3672])
@@ -248,8 +270,10 @@ def softmax(input: Tensor, dim: int = -1, *, temperature: float = 1.0) -> Tensor
     return _apply(_SoftmaxFunction, tensor, dim, temperature)
 
 
-def log_softmax(input: Tensor, dim: int = -1, *, temperature: float = 1.0) -> Tensor:
-    r"""Logarithm of :func:`softmax`, computed directly so that it never underflows to -inf.
+def log_softmax(
+    input: Tensor, dim: int = -1, *, temperature: float = 1.0
+) -> Tensor:
+    r"""Log of :func:`softmax`, computed so that it never underflows to -inf.
 
     Parameters
     ----------
@@ -298,8 +322,8 @@ def log_softmax(input: Tensor, dim: int = -1, *, temperature: float = 1.0) -> Te
 
     References
     ----------
-    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing the
-       log-sum-exp and softmax functions", IMA J. Numer. Anal. 41(4), 2021.
+    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
+       the log-sum-exp and softmax functions", IMA J. Numer. Anal. 41(4), 2021.
 
     Examples
     --------
@@ -315,7 +339,9 @@ def log_softmax(input: Tensor, dim: int = -1, *, temperature: float = 1.0) -> Te
     return _apply(_LogSoftmaxFunction, tensor, dim, temperature)
 
 
-def logsumexp(input: Tensor, dim: int = -1, *, keepdim: bool = False) -> Tensor:
+def logsumexp(
+    input: Tensor, dim: int = -1, *, keepdim: bool = False
+) -> Tensor:
     r"""Log-sum-exp :math:`\log \sum_k e^{z_k}` along `dim`, without overflow.
 
     Parameters
@@ -357,8 +383,8 @@ def logsumexp(input: Tensor, dim: int = -1, *, keepdim: bool = False) -> Tensor:
     Leaving out the term :math:`e^0 = 1` and using ``log1p`` keeps a small
     :math:`s` that ``log(1 + s)`` would round away, so the result is accurate
     relative to itself also where it is near 0 (float32 ``[0, -20]``: 2.06e-9,
-    not 0). A slice that is entirely ``-inf`` is a sum of no positive terms: its
-    log-sum-exp is ``-inf``, the logarithm of an empty sum, as in
+    not 0). A slice that is entirely ``-inf`` is a sum of no positive terms:
+    its log-sum-exp is ``-inf``, the logarithm of an empty sum, as in
     :func:`torch.logsumexp`, and its gradient is 0. (Its softmax would be 0/0,
     which is why :func:`softmax` and :func:`log_softmax` raise there.)
 
@@ -369,8 +395,8 @@ def logsumexp(input: Tensor, dim: int = -1, *, keepdim: bool = False) -> Tensor:
 
     References
     ----------
-    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing the
-       log-sum-exp and softmax functions", IMA J. Numer. Anal. 41(4), 2021.
+    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
+       the log-sum-exp and softmax functions", IMA J. Numer. Anal. 41(4), 2021.
 
     Examples
     --------
@@ -379,7 +405,7 @@ def logsumexp(input: Tensor, dim: int = -1, *, keepdim: bool = False) -> Tensor:
     tensor(3.4076)
     >>> logsumexp(torch.tensor([1000.0, 1000.0], dtype=torch.float64))
     tensor(1000.6931, dtype=torch.float64)
-    >>> logsumexp(torch.tensor([0.0, -20.0])).item()  # torch.logsumexp gives 0.0
+    >>> logsumexp(torch.tensor([0.0, -20.0])).item()  # torch.logsumexp: 0.0
     2.0611536e-09
     >>> logsumexp(torch.tensor([float("-inf"), float("-inf")]))
     tensor(-inf)
@@ -387,7 +413,9 @@ def logsumexp(input: Tensor, dim: int = -1, *, keepdim: bool = False) -> Tensor:
     tensor = check_floating(input)
     dim = normalize_dim(tensor, dim)
     if not isinstance(keepdim, bool):
-        raise TypeError(f"keepdim must be a bool, got {type(keepdim).__name__}")
+        raise TypeError(
+            f"keepdim must be a bool, got {type(keepdim).__name__}"
+        )
     return _apply(_LogSumExpFunction, tensor, dim, keepdim)
 
 
@@ -403,7 +431,8 @@ def softmax_jacobian(input: Tensor) -> Tensor:
     -------
     Tensor
         Shape ``(..., K, K)``; entry ``[..., i, j]`` is
-        :math:`\partial \sigma_i / \partial z_j = \sigma_i(\delta_{ij} - \sigma_j)`.
+        :math:`\partial \sigma_i / \partial z_j
+        = \sigma_i(\delta_{ij} - \sigma_j)`.
 
     Raises
     ------
@@ -431,7 +460,10 @@ def softmax_jacobian(input: Tensor) -> Tensor:
     """
     tensor = check_floating(input)
     if tensor.dim() == 0:
-        raise ValueError("input must have at least one dimension (the K classes), got a 0-d tensor")
+        raise ValueError(
+            "input must have at least one dimension (the K classes), "
+            "got a 0-d tensor"
+        )
     probs = softmax(tensor, dim=-1)
     return torch.diag_embed(probs) - probs.unsqueeze(-1) * probs.unsqueeze(-2)
 
