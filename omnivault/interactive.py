@@ -261,7 +261,8 @@ def temperature_explorer(
 <input type="range" min="0" max="{steps - 1}" step="1" value="{steps // 2}"
  style="width:100%"
  aria-label="temperature T, from {low:g} to {high:g} on a log scale"></label>
-<div class="ov-readout" style="font:14px monospace;margin:4px 0"
+<div class="ov-readout"
+ style="font:14px monospace;margin:4px 0;white-space:pre"
  aria-live="polite"></div>
 <svg viewBox="0 0 {width} {height}" width="100%" role="img"
  aria-label="{html.escape(alt)}"
@@ -283,8 +284,7 @@ def temperature_explorer(
  stroke-width="2"/>
 <line x1="{curve_left}" y1="{top}" x2="{curve_left + curve_width}" y2="{top}"
  stroke="currentColor" stroke-dasharray="3 3"/>
-<text x="{curve_left + curve_width}" y="{top - 6}"
- text-anchor="end">log K</text>
+<text x="{curve_left}" y="{top - 6}">log K</text>
 <line x1="{curve_left}" y1="{top + plot_height}"
  x2="{curve_left + curve_width}" y2="{top + plot_height}"
  stroke="currentColor"/>

@@ -1,13 +1,16 @@
 """Numerically stable softmax, log-softmax, log-sum-exp and softmax Jacobian.
 
 Every function shifts by the slice maximum before exponentiating (softmax is
-translation invariant, so the result is unchanged), validates its input through
-that same maximum, computes float16 and bfloat16 in float32, and never modifies
-its input. :func:`softmax`, :func:`log_softmax` and :func:`logsumexp` are
-:class:`torch.autograd.Function` subclasses whose backward passes are the
-vector-Jacobian products that the chapter "Derivatives" derives: softmax and
-log-softmax save only their output, as PyTorch's own kernels do, and every
-backward is written in differentiable operations, so second derivatives work.
+translation invariant, so the result is unchanged), raises on input that has
+no answer instead of returning NaN, computes float16 and bfloat16 in float32,
+and never modifies its input. Where torch's fused kernels compute the same
+formula (the shifted softmax, and log-sum-exp where the log1p form changes
+nothing), they do the arithmetic in one pass over memory. :func:`softmax`,
+:func:`log_softmax` and :func:`logsumexp` are :class:`torch.autograd.Function`
+subclasses whose backward passes are the vector-Jacobian products that the
+chapter "Derivatives" derives: softmax and log-softmax save only their output,
+as PyTorch's own kernels do, and every backward is differentiable, so second
+derivatives work.
 The book explains each step in the chapters "Translation and scale",
 "Numerical stability and accuracy" and "Derivatives".
 """
@@ -64,6 +67,55 @@ def _sum_of_others(shifted: Tensor, dim: int, argmax: Tensor) -> Tensor:
     return exp.sum(dim=dim, keepdim=True)
 
 
+#: A slice whose terms other than the largest sum to s < 1 is "confident":
+#: there ``log(1 + s)`` computed from the rounded sum ``1 + s`` loses digits
+#: of s that ``log1p(s)`` keeps, so such slices take the log1p form.
+_LOG2 = math.log(2.0)
+
+
+def _check_slices(output: Tensor, x: Tensor, dim: int) -> None:
+    """Raise ``ValueError`` if `output` of torch's kernels shows bad input.
+
+    ``torch.softmax`` and ``torch.log_softmax`` turn a slice that holds NaN
+    or ``+inf``, or only ``-inf``, into NaN entirely (its maximum is NaN,
+    ``+inf`` or ``-inf``, and the shift gives NaN), and leave every other
+    slice finite or ``-inf``. One entry per slice therefore validates the
+    whole input, with no extra pass over it; the input is examined only to
+    say what is wrong.
+    """
+    if bool(torch.isnan(output.select(dim, 0)).any()):
+        check_finite_slice_max(x.amax(dim=dim, keepdim=True), dim)
+        raise ValueError("input gives no distribution")  # pragma: no cover
+
+
+def _exact_log_softmax(x: Tensor, dim: int, temperature: float) -> Tensor:
+    """Log softmax(x / T) in the log1p form, for validated `x`."""
+    slice_max, argmax = torch.max(x, dim=dim, keepdim=True)
+    shifted = divide_by_temperature(x - slice_max, temperature)
+    others = _sum_of_others(shifted, dim, argmax)
+    return shifted.sub_(torch.log1p(others))
+
+
+def _exact_logsumexp(x: Tensor, dim: int) -> Tensor:
+    """lse(x) in the log1p form (keepdim), for `x` with finite slice maxima."""
+    slice_max, argmax = torch.max(x, dim=dim, keepdim=True)
+    others = _sum_of_others(x - slice_max, dim, argmax)
+    return slice_max + torch.log1p(others)
+
+
+def _redo_slices(
+    result: Tensor, x: Tensor, dim: int, where: Tensor, exact: Any
+) -> None:
+    """Overwrite the slices of `result` selected by `where` with ``exact``.
+
+    `where` has size 1 along `dim`; ``exact(rows)`` takes the selected
+    slices of `x` stacked along the last dimension.
+    """
+    rows = where.movedim(dim, -1).squeeze(-1)
+    target = result.movedim(dim, -1)
+    target[rows] = exact(x.movedim(dim, -1)[rows])
+
+
 class _SoftmaxFunction(torch.autograd.Function):
     """softmax(x / T) along `dim`, saving only its output for backward."""
 
@@ -71,8 +123,13 @@ class _SoftmaxFunction(torch.autograd.Function):
     def forward(input: Tensor, dim: int, temperature: float) -> Tensor:
         if input.numel() == 0:
             return torch.empty_like(input)
-        probs = _shifted(to_compute_dtype(input), dim, temperature).exp_()
-        return probs.div_(probs.sum(dim=dim, keepdim=True)).to(input.dtype)
+        x = to_compute_dtype(input)
+        if temperature == 1.0:  # torch's fused kernel shifts by the maximum
+            probs = torch.softmax(x, dim)
+            _check_slices(probs, x, dim)
+        else:  # shift and divide here, where every temperature is exact
+            probs = torch.softmax(_shifted(x, dim, temperature), dim)
+        return probs.to(input.dtype)
 
     @staticmethod
     def setup_context(
@@ -88,9 +145,8 @@ class _SoftmaxFunction(torch.autograd.Function):
         dim = ctx.dim
         if torch.is_grad_enabled():  # building a graph for second derivatives
             grad = s * (g - (g * s).sum(dim=dim, keepdim=True))
-        else:  # s * g - s * <g, s>, in the buffer of s * g
-            gs = g * s
-            grad = gs.addcmul_(s, gs.sum(dim=dim, keepdim=True), value=-1.0)
+        else:  # the same product, s * (g - <g, s>), in torch's fused kernel
+            grad = torch._softmax_backward_data(g, s, dim, s.dtype)
         grad = divide_by_temperature(grad, ctx.temperature)
         return grad.to(output.dtype), None, None
 
@@ -103,11 +159,26 @@ class _LogSoftmaxFunction(torch.autograd.Function):
         if input.numel() == 0:
             return torch.empty_like(input)
         x = to_compute_dtype(input)
-        slice_max, argmax = torch.max(x, dim=dim, keepdim=True)
-        check_finite_slice_max(slice_max, dim)
-        shifted = divide_by_temperature(x - slice_max, temperature)
-        others = _sum_of_others(shifted, dim, argmax)
-        return shifted.sub_(torch.log1p(others)).to(input.dtype)
+        if temperature != 1.0:
+            check_finite_slice_max(x.amax(dim=dim, keepdim=True), dim)
+            return _exact_log_softmax(x, dim, temperature).to(input.dtype)
+        # torch's fused kernel computes (x - a) - log(1 + s); the largest
+        # entry of each slice, -log(1 + s), validates it and finds the
+        # confident slices (s < 1), which are redone in the log1p form.
+        log_probs = torch.log_softmax(x, dim)
+        top = log_probs.amax(dim=dim, keepdim=True)
+        if bool(torch.isnan(top).any()):
+            _check_slices(log_probs, x, dim)
+        confident = top > -_LOG2
+        if bool(confident.any()):
+            _redo_slices(
+                log_probs,
+                x,
+                dim,
+                confident,
+                lambda rows: _exact_log_softmax(rows, -1, 1.0),
+            )
+        return log_probs.to(input.dtype)
 
     @staticmethod
     def setup_context(
@@ -138,14 +209,20 @@ class _LogSumExpFunction(torch.autograd.Function):
         if x.numel() == 0:  # an empty slice sums to 0: its log-sum-exp is -inf
             total = torch.exp(x).sum(dim=dim, keepdim=keepdim)
             return total.log().to(input.dtype)
-        slice_max, argmax = torch.max(x, dim=dim, keepdim=True)
+        slice_max = x.amax(dim=dim, keepdim=True)
         check_finite_slice_max(slice_max, dim, allow_empty_sum=True)
-        empty = torch.isneginf(slice_max)
-        has_empty = bool(empty.any())
-        shift = slice_max.masked_fill(empty, 0.0) if has_empty else slice_max
-        result = shift + torch.log1p(_sum_of_others(x - shift, dim, argmax))
-        if has_empty:
-            result.masked_fill_(empty, -math.inf)
+        # torch's fused kernel gives a + log(1 + s) (and -inf for a slice of
+        # -inf); where s < 1 the slice is redone as a + log1p(s).
+        result = torch.logsumexp(x, dim=dim, keepdim=True)
+        confident = (result - slice_max) < _LOG2  # False for -inf slices
+        if bool(confident.any()):
+            _redo_slices(
+                result,
+                x,
+                dim,
+                confident,
+                lambda rows: _exact_logsumexp(rows, -1),
+            )
         if not keepdim:
             result = result.squeeze(dim)
         return result.to(input.dtype)
@@ -179,8 +256,14 @@ def _prepare(
 def _apply(
     function: type[torch.autograd.Function], tensor: Tensor, *args: Any
 ) -> Tensor:
-    """Apply `function` to `tensor`, viewing a 0-d tensor as shape ``(1,)``."""
+    """Apply `function` to `tensor`, viewing a 0-d tensor as shape ``(1,)``.
+
+    Where autograd records nothing, the forward pass is called directly: the
+    result is the same, without the cost of a graph node.
+    """
     apply: Callable[..., Tensor] = function.apply
+    if not (torch.is_grad_enabled() and tensor.requires_grad):
+        apply = function.forward
     if tensor.dim() == 0:
         return apply(tensor.reshape(1), *args).reshape(())
     return apply(tensor, *args)
@@ -231,7 +314,13 @@ def softmax(
     Subtracting :math:`m` changes nothing mathematically (translation
     invariance) but makes every exponent :math:`\le 0`, so no exponential
     overflows and the denominator is at least 1. float16 and bfloat16 inputs
-    are computed in float32 and rounded once at the end.
+    are computed in float32 and rounded once at the end. At :math:`T = 1`
+    the shift, the exponentials and the division run in torch's fused
+    softmax kernel, which computes exactly this formula in one pass over
+    memory; the input is validated from one entry of each output slice,
+    which the kernel makes NaN exactly for a slice that holds NaN or
+    ``+inf`` or only ``-inf``. Other temperatures are shifted and divided
+    here (see below), then exponentiated and normalised by the same kernel.
 
     Every accepted temperature works in every dtype. One that float32 cannot
     hold as a normal number (below about 1.2e-38 or above about 3.4e38) divides
@@ -317,6 +406,11 @@ def log_softmax(
     ``log1p`` keeps the log-probability of a confident class,
     :math:`-\operatorname{log1p}(s)` with :math:`s` far below the unit
     roundoff, to full relative precision, where ``log(1 + s)`` rounds it to 0.
+    Where :math:`s \ge 1` the two agree to rounding (``1 + s`` loses at most
+    one bit of :math:`s`), so at :math:`T = 1` torch's fused kernel computes
+    every slice, and the slices with :math:`s < 1`, recognised by their
+    largest entry :math:`-\log(1 + s) > -\log 2`, are computed again in the
+    log1p form.
     The backward pass is :math:`\bar z = (g - e^{y} \textstyle\sum_k g_k) / T`,
     with :math:`y` the saved output, the only tensor kept for it.
 
@@ -383,10 +477,14 @@ def logsumexp(
     Leaving out the term :math:`e^0 = 1` and using ``log1p`` keeps a small
     :math:`s` that ``log(1 + s)`` would round away, so the result is accurate
     relative to itself also where it is near 0 (float32 ``[0, -20]``: 2.06e-9,
-    not 0). A slice that is entirely ``-inf`` is a sum of no positive terms:
-    its log-sum-exp is ``-inf``, the logarithm of an empty sum, as in
-    :func:`torch.logsumexp`, and its gradient is 0. (Its softmax would be 0/0,
-    which is why :func:`softmax` and :func:`log_softmax` raise there.)
+    not 0). Where :math:`s \ge 1` the two forms agree to rounding, so torch's
+    fused kernel computes every slice first and the slices with
+    :math:`s < 1` (:math:`\operatorname{lse} - a < \log 2`) are computed
+    again in the log1p form. A slice that is entirely ``-inf`` is a sum of
+    no positive terms: its log-sum-exp is ``-inf``, the logarithm of an
+    empty sum, as in :func:`torch.logsumexp`, and its gradient is 0. (Its
+    softmax would be 0/0, which is why :func:`softmax` and
+    :func:`log_softmax` raise there.)
 
     log-sum-exp is a smooth maximum and its gradient is softmax, which the
     backward pass computes as :math:`g \, e^{z - \operatorname{lse}(z)}` from

@@ -53,6 +53,7 @@ def build(tmp_path: Path, page: str) -> subprocess.CompletedProcess[str]:
     shutil.copy(ROOT / "_config.yml", book)
     shutil.copy(ROOT / "references.bib", book)
     shutil.copytree(ROOT / "_ext", book / "_ext")
+    shutil.copytree(ROOT / "_static", book / "_static")
     (book / "index.md").write_text(page + "\n```{bibliography}\n```\n", encoding="utf-8")
     (book / "_toc.yml").write_text("format: jb-book\nroot: index\n", encoding="utf-8")
     return subprocess.run(

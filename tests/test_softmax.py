@@ -541,3 +541,55 @@ def test_dim_of_another_type_is_a_type_error(function, dim: object) -> None:
 def test_float8_is_a_type_error_naming_the_allowed_dtypes(function, dtype: torch.dtype) -> None:
     with pytest.raises(TypeError, match="float16, bfloat16, float32 or float64"):
         function(torch.zeros(3).to(dtype))
+
+
+# --- Validation and the log1p form inside batches ---------------------------------------------
+
+
+@settings(max_examples=60)
+@given(
+    st.integers(1, 5),
+    st.integers(1, 9),
+    st.sampled_from([0, 1]),
+    st.sampled_from(["nan", "+inf", "only -inf"]),
+    st.data(),
+)
+def test_a_bad_slice_is_found_wherever_it_is(
+    rows: int, k: int, dim: int, kind: str, data: st.DataObject
+) -> None:
+    z = torch.randn(rows, k, generator=torch.Generator().manual_seed(rows * k))
+    slices = z.movedim(dim, -1)
+    bad = data.draw(st.integers(0, slices.shape[0] - 1))
+    where = data.draw(st.integers(0, slices.shape[1] - 1))
+    if kind == "only -inf":
+        slices[bad] = -INF
+    else:
+        slices[bad, where] = NAN if kind == "nan" else INF
+    message = {"nan": "NaN", "+inf": r"\+inf", "only -inf": "entirely -inf"}[kind]
+    for function in (softmax, log_softmax):
+        with pytest.raises(ValueError, match=message):
+            function(z, dim)
+    if kind == "only -inf":
+        assert logsumexp(z, dim)[bad] == -INF
+    else:
+        with pytest.raises(ValueError, match=message):
+            logsumexp(z, dim)
+
+
+def test_confident_and_other_slices_are_accurate_in_one_batch() -> None:
+    # Rows 0 and 2 are confident (the other terms sum to far below 1), rows 1
+    # and 3 are not: every log-probability and lse is within a few units of
+    # roundoff of the float64 value of the float32 inputs.
+    z = torch.tensor(
+        [
+            [0.0, -18.0, -19.0, -30.0],
+            [0.5, 0.25, 0.0, -1.0],
+            [-7.0, 9.0, -12.0, -15.0],
+            [2.0, 2.0, 1.0, 0.0],
+        ]
+    )
+    reference = torch.log_softmax(z.double(), dim=1)
+    ours = log_softmax(z, dim=1).double()
+    assert bool(((ours - reference).abs() <= 4 * 2**-24 * reference.abs()).all())
+    lse = torch.logsumexp(z.double(), dim=1)
+    assert bool(((logsumexp(z, dim=1).double() - lse).abs() <= 4 * 2**-24 * lse.abs()).all())
