@@ -593,3 +593,19 @@ def test_confident_and_other_slices_are_accurate_in_one_batch() -> None:
     assert bool(((ours - reference).abs() <= 4 * 2**-24 * reference.abs()).all())
     lse = torch.logsumexp(z.double(), dim=1)
     assert bool(((logsumexp(z, dim=1).double() - lse).abs() <= 4 * 2**-24 * lse.abs()).all())
+
+
+# torch's forward mode loads its decompositions with torch.jit.script, which warns.
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("function", [softmax, log_softmax])
+def test_forward_mode_gives_the_jacobian_vector_product(function) -> None:
+    import torch.autograd.forward_ad as forward_ad
+
+    z = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    v = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
+    reference = {softmax: torch.softmax, log_softmax: torch.log_softmax}[function]
+    tangents = []
+    for f in (lambda u: function(u, temperature=2.0), lambda u: reference(u / 2.0, -1)):
+        with forward_ad.dual_level():
+            tangents.append(forward_ad.unpack_dual(f(forward_ad.make_dual(z, v))).tangent)
+    torch.testing.assert_close(tangents[0], tangents[1], rtol=0.0, atol=1e-14)
