@@ -139,7 +139,7 @@ pdf: $(INSTALLED) $(LIBRARY_STAMP) chromium ## Print the whole book to _build/pd
 
 # Two workers, each notebook whole on one of them (--dist loadfile): cells share a kernel.
 nbval: $(INSTALLED) ## Re-run the executed notebooks and compare every output (strict nbval)
-	$(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider \
+	$(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider -p tools.nbval_glue \
 		-n 2 --dist loadfile -o addopts="" $(BUILD)/jupyter_execute
 
 lab: $(INSTALLED) ## Open the chapters as notebooks in JupyterLab (jupytext)
