@@ -2,11 +2,9 @@
 
 Run with `python benchmarks/attention_memory_speed.py` (about two minutes on two cores).
 
-Memory: each variant runs once in its own fresh Python process, which reports the growth of
-its peak resident set size (``ru_maxrss``) from just after the imports and the inputs were
-created to just after the call (forward, or forward and backward). Python's ``tracemalloc``
-does not see torch's allocations, and a fresh process keeps one variant's freed memory from
-hiding another's peak.
+Memory: each variant runs once in its own fresh Python process, which reports how far its
+resident-set peak rose during the call (forward, or forward and backward), on top of the imports
+and the inputs (see `_measure.py`).
 
 Time: omnivault and ``torch.nn.functional.scaled_dot_product_attention`` run interleaved
 (ours, torch, ours, torch, ...) so that a slow moment of the machine hits both alike; the
@@ -21,16 +19,11 @@ missed. ``--block-sizes 256 512 1024`` also times those block sizes (how the def
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import resource
-import statistics
-import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 import torch
+from _measure import interleaved_medians, measure_in_child, report_peak_rise
 from torch.nn.functional import scaled_dot_product_attention
 
 from omnivault.attention import DEFAULT_BLOCK_SIZE, attention
@@ -70,24 +63,20 @@ def run(variant: str, inputs: tuple[torch.Tensor, ...], backward: bool, block_si
         out.backward(torch.ones_like(out))
 
 
-def rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
-
-
 def child(args: argparse.Namespace) -> int:
-    """Measure one variant's peak memory growth and print it as JSON."""
+    """Measure one variant's peak memory rise and print it as JSON."""
     inputs = make_inputs(args.heads, args.length, args.dim, args.backward)
-    before = rss_bytes()
-    if args.backward:
-        run(args.child, inputs, True, args.block_size)
-    else:
-        with torch.no_grad():
-            run(args.child, inputs, False, args.block_size)
-    print(json.dumps({"peak_bytes": rss_bytes() - before}))
+
+    def call() -> None:
+        with torch.set_grad_enabled(args.backward):
+            run(args.child, inputs, args.backward, args.block_size)
+
+    report_peak_rise(call)
     return 0
 
 
-def peak_memory(variant: str, backward: bool, args: argparse.Namespace) -> int:
+def peak_memory(variant: str, backward: bool, args: argparse.Namespace) -> float:
+    """Peak memory rise in MiB of one call of `variant`, in a fresh process."""
     command = [
         sys.executable, __file__, "--child", variant, "--heads", str(args.heads),
         "--length", str(args.length), "--dim", str(args.dim),
@@ -95,22 +84,7 @@ def peak_memory(variant: str, backward: bool, args: argparse.Namespace) -> int:
     ]  # fmt: skip
     if backward:
         command.append("--backward")
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    return int(json.loads(result.stdout.strip().splitlines()[-1])["peak_bytes"])
-
-
-def interleaved_medians(
-    ours: Callable[[], object], theirs: Callable[[], object], repeats: int
-) -> tuple[float, float]:
-    """Median wall time in seconds of each callable, alternating between the two."""
-    ours(), theirs()  # warm-up: allocator, thread pool, code paths
-    ours_times, theirs_times = [], []
-    for _ in range(repeats):
-        for function, times in ((ours, ours_times), (theirs, theirs_times)):
-            start = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - start)
-    return statistics.median(ours_times), statistics.median(theirs_times)
+    return measure_in_child(command)[0]
 
 
 def timings(args: argparse.Namespace, block_size: int) -> tuple[float, float, float, float]:
@@ -159,8 +133,8 @@ def main() -> int:
         ratio = peaks["omnivault"] / peaks["materialising"]
         ok &= ratio <= MEMORY_TARGET
         print(
-            f"{label:<25} {peaks['omnivault'] / 2**20:>10.1f} {peaks['torch'] / 2**20:>10.1f} "
-            f"{peaks['materialising'] / 2**20:>14.1f} {ratio:.3f} (target <= {MEMORY_TARGET:.3f})"
+            f"{label:<25} {peaks['omnivault']:>10.1f} {peaks['torch']:>10.1f} "
+            f"{peaks['materialising']:>14.1f} {ratio:.3f} (target <= {MEMORY_TARGET:.3f})"
         )
 
     print(f"\ntime (median of {args.repeats}) {'block':>6} {'omnivault':>10} {'torch':>10} ratio")

@@ -8,13 +8,9 @@ linear_cross_entropy takes its row-block path: blocks of N * chunk_size // V row
 formed in the forward pass, three matrix products in all (the recomputing path, used for
 reduction="none", does four).
 
-Memory. Each variant runs once in its own fresh subprocess. After the imports and the seeded
-inputs exist, the child resets the kernel's peak resident set size to the current one (writing
-5 to /proc/self/clear_refs) and records it as the baseline; after forward and backward it reads
-the peak (VmHWM). The difference is the memory that the loss and its gradients needed on top of
-the inputs, including the gradients of hidden and weight themselves. Where clear_refs is not
-writable, the baseline is ru_maxrss after the inputs exist, which can only make the difference
-smaller for both variants alike.
+Memory. Each variant runs once in its own fresh subprocess, which reports how far its resident-set
+peak rose during forward and backward, on top of the imports and the seeded inputs (see
+`_measure.py`). That includes the gradients of hidden and weight themselves.
 
 Time. In this process, both variants alternate (ours, torch, ours, torch, ...) so that a slow
 moment of the machine hits both alike; the table reports medians and their ratio.
@@ -26,18 +22,11 @@ either is missed. `--sweep` also measures several chunk sizes (how the default w
 from __future__ import annotations
 
 import argparse
-import json
-import re
-import resource
-import statistics
-import subprocess
 import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from _measure import interleaved_medians, measure_in_child, report_peak_rise
 
 from omnivault.cross_entropy import DEFAULT_CHUNK_SIZE, linear_cross_entropy
 
@@ -67,43 +56,16 @@ def step(
     loss.backward()
 
 
-def peak_kib() -> int:
-    status = Path("/proc/self/status").read_text()
-    match = re.search(r"VmHWM:\s+(\d+) kB", status)
-    return int(match.group(1)) if match else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
 def child(variant: str, chunk_size: int) -> None:
     """Measure one variant's extra peak memory in this (fresh) process; print it as JSON."""
     inputs = make_inputs()
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        method = "VmHWM after clear_refs"
-    except OSError:
-        method = "ru_maxrss"
-    baseline = peak_kib()
-    step(variant, chunk_size, *inputs)
-    print(json.dumps({"extra_mib": (peak_kib() - baseline) / 1024, "method": method}))
+    report_peak_rise(lambda: step(variant, chunk_size, *inputs))
 
 
 def measure_memory(variant: str, chunk_size: int) -> tuple[float, str]:
-    command = [sys.executable, __file__, "--child", variant, "--chunk-size", str(chunk_size)]
-    result = json.loads(subprocess.run(command, check=True, capture_output=True).stdout)
-    return float(result["extra_mib"]), str(result["method"])
-
-
-def interleaved_medians(
-    ours: Callable[[], object], theirs: Callable[[], object], repeats: int
-) -> tuple[float, float]:
-    """Median wall time in seconds of each callable, alternating between the two."""
-    ours(), theirs()  # warm-up: allocator, thread pool, code paths
-    ours_times, theirs_times = [], []
-    for _ in range(repeats):
-        for function, times in ((ours, ours_times), (theirs, theirs_times)):
-            start = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - start)
-    return statistics.median(ours_times), statistics.median(theirs_times)
+    return measure_in_child(
+        [sys.executable, __file__, "--child", variant, "--chunk-size", str(chunk_size)]
+    )
 
 
 def main() -> int:

@@ -11,11 +11,10 @@ a target is missed.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
+from _measure import interleaved_medians
 
 from omnivault import log_softmax, logsumexp, softmax
 
@@ -61,20 +60,6 @@ COMPARISONS: list[tuple[str, Kernel, Kernel, float]] = [
     ("log_softmax", no_grad(log_softmax), no_grad(torch.log_softmax), 2.0),
     ("logsumexp", no_grad(logsumexp), no_grad(torch.logsumexp), 2.0),
 ]
-
-
-def interleaved_medians(
-    ours: Callable[[], object], theirs: Callable[[], object], repeats: int
-) -> tuple[float, float]:
-    """Median wall time in seconds of each callable, alternating between the two."""
-    ours(), theirs()  # warm-up: allocator, thread pool, code paths
-    ours_times, theirs_times = [], []
-    for _ in range(repeats):
-        for function, times in ((ours, ours_times), (theirs, theirs_times)):
-            start = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - start)
-    return statistics.median(ours_times), statistics.median(theirs_times)
 
 
 def main() -> int:
