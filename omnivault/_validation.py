@@ -73,20 +73,28 @@ def normalize_dim(input: torch.Tensor, dim: object) -> int:
     return index % ndim
 
 
+def check_positive_real(
+    value: object, name: str, *, none_allowed: bool = False
+) -> float:
+    """Return `value` as a float if it is a finite real number > 0.
+
+    `none_allowed` only changes the message: the caller handles None.
+    """
+    expected = "None or " * none_allowed + "a finite real number > 0"
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(
+            f"{name} must be {expected}, got {value!r} "
+            f"of type {type(value).__name__}"
+        )
+    number = float(value)
+    if not (math.isfinite(number) and number > 0.0):
+        raise ValueError(f"{name} must be {expected}, got {number!r}")
+    return number
+
+
 def check_temperature(temperature: object) -> float:
     """Return `temperature` as a float if it is a finite real number > 0."""
-    if isinstance(temperature, bool) or not isinstance(temperature, Real):
-        raise ValueError(
-            "temperature must be a finite real number > 0, "
-            f"got {temperature!r} "
-            f"of type {type(temperature).__name__}"
-        )
-    value = float(temperature)
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(
-            f"temperature must be a finite real number > 0, got {value!r}"
-        )
-    return value
+    return check_positive_real(temperature, "temperature")
 
 
 def divide_by_temperature(

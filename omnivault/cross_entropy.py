@@ -184,6 +184,43 @@ def _check_inputs(
     )
 
 
+def _smoothed_loss(
+    lse: Tensor, target_logit: Tensor, logit_mean: Tensor | None, eps: float
+) -> Tensor:
+    """Per-row loss ``(1 - eps)(lse - z_y) + eps (lse - mean(z))``."""
+    loss = lse - target_logit
+    if logit_mean is None:
+        return loss
+    return (1.0 - eps) * loss + eps * (lse - logit_mean)
+
+
+def _into_logit_gradient(
+    probs: Tensor,
+    targets: tuple[Tensor, Tensor],
+    eps: float,
+    num_classes: int,
+    row_scale: Tensor,
+) -> Tensor:
+    """Turn softmax `probs` in place into ``(s - q) * row_scale``.
+
+    ``q = (1 - eps) e_y + eps / V`` is the smoothed target distribution;
+    `targets` indexes the entries ``(n, y_n)`` of `probs`, and `row_scale`
+    is ``dL / dL_n`` for every row.
+    """
+    if eps > 0.0:
+        probs.sub_(eps / num_classes)
+    probs[targets] -= 1.0 - eps
+    return probs.mul_(row_scale.unsqueeze(1))
+
+
+def _check_finite_lse(lse: Tensor) -> None:
+    if not bool(torch.isfinite(lse).all()):
+        raise ValueError(
+            "the logits hidden @ weight.T + bias overflow: "
+            "their log-sum-exp is not finite"
+        )
+
+
 class _LinearCrossEntropy(torch.autograd.Function):
     """Chunked forward, online log-sum-exp; backward recomputes each chunk."""
 
@@ -226,16 +263,9 @@ class _LinearCrossEntropy(torch.autograd.Function):
             running_max = new_max
             del logits  # free this chunk before the next one is allocated
         lse = running_max + torch.log(running_sum)
-        if not bool(torch.isfinite(lse).all()):
-            raise ValueError(
-                "the logits hidden @ weight.T + bias overflow: "
-                "their log-sum-exp is not finite"
-            )
-        loss = lse - target_logit
-        if smoothing > 0.0:
-            loss = (1.0 - smoothing) * loss + smoothing * (
-                lse - logit_total / num_classes
-            )
+        _check_finite_lse(lse)
+        logit_mean = logit_total / num_classes if smoothing > 0.0 else None
+        loss = _smoothed_loss(lse, target_logit, logit_mean, smoothing)
         loss = torch.where(valid, loss, 0.0)
         count = int(valid.sum().item())
         ctx.save_for_backward(hidden, weight, bias, safe_target, valid, lse)
@@ -270,12 +300,15 @@ class _LinearCrossEntropy(torch.autograd.Function):
             # G_c = (softmax_c - q_c) * row_scale, q = (1 - eps) e_y + eps / V.
             grad_logits = _chunk_logits(hidden, weight, bias, start, stop)
             grad_logits.sub_(lse.unsqueeze(1)).exp_()
-            if smoothing > 0.0:
-                grad_logits.sub_(smoothing / num_classes)
             in_chunk = (safe_target >= start) & (safe_target < stop)
             rows = torch.nonzero(in_chunk).squeeze(1)
-            grad_logits[rows, safe_target[rows] - start] -= 1.0 - smoothing
-            grad_logits.mul_(row_scale.unsqueeze(1))
+            _into_logit_gradient(
+                grad_logits,
+                (rows, safe_target[rows] - start),
+                smoothing,
+                num_classes,
+                row_scale,
+            )
             if grad_bias is not None:
                 grad_bias[start:stop] = grad_logits.sum(dim=0)
             grad_logits = grad_logits.to(dtype)
@@ -347,18 +380,16 @@ class _FusedLinearCrossEntropy(torch.autograd.Function):
             row_max = probs.amax(dim=1)
             total = probs.sub_(row_max.unsqueeze(1)).exp_().sum(dim=1)
             lse[block] = row_max + torch.log(total)
-            loss[block] = lse[block] - target_logit
-            if logit_mean is not None:
-                loss[block] = (1.0 - smoothing) * loss[block] + smoothing * (
-                    lse[block] - logit_mean
-                )
-            # G = (softmax - q) * row_scale with q = (1 - eps) e_y + eps / V.
-            probs.div_(total.unsqueeze(1))
-            if smoothing > 0.0:
-                probs.sub_(smoothing / num_classes)
-            targets = (torch.arange(stop - start), safe_target[block])
-            probs[targets] -= 1.0 - smoothing
-            probs.mul_(row_scale[block].unsqueeze(1))
+            loss[block] = _smoothed_loss(
+                lse[block], target_logit, logit_mean, smoothing
+            )
+            _into_logit_gradient(
+                probs.div_(total.unsqueeze(1)),
+                (torch.arange(stop - start), safe_target[block]),
+                smoothing,
+                num_classes,
+                row_scale[block],
+            )
             if grad_bias is not None:
                 grad_bias += probs.sum(dim=0)
             grad_logits = probs.to(hidden.dtype)
@@ -371,11 +402,7 @@ class _FusedLinearCrossEntropy(torch.autograd.Function):
                 else:
                     grad_weight += (grad_logits.T @ hidden[block]).to(compute)
             del grad_logits
-        if not bool(torch.isfinite(lse).all()):
-            raise ValueError(
-                "the logits hidden @ weight.T + bias overflow: "
-                "their log-sum-exp is not finite"
-            )
+        _check_finite_lse(lse)
         ctx.gradients = (grad_hidden, grad_weight, grad_bias)
         ctx.dtype = hidden.dtype
         total_loss = torch.where(valid, loss, 0.0).sum()

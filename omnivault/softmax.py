@@ -116,7 +116,41 @@ def _redo_slices(
     target[rows] = exact(x.movedim(dim, -1)[rows])
 
 
-class _SoftmaxFunction(torch.autograd.Function):
+class _SavesOutput(torch.autograd.Function):
+    """Base of softmax and log_softmax of ``x / T``: both save only the output.
+
+    A subclass defines ``forward(input, dim, temperature)`` and
+    ``vjp_at_unit_temperature(output, grad, dim)``, its vector-Jacobian
+    product at ``T = 1`` in the compute dtype. The chain rule through
+    ``x / T`` divides that product by ``T``.
+    """
+
+    @staticmethod
+    def setup_context(
+        ctx: Any, inputs: tuple[Any, ...], output: Tensor
+    ) -> None:
+        _, ctx.dim, ctx.temperature = inputs
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def vjp_at_unit_temperature(
+        output: Tensor, grad: Tensor, dim: int
+    ) -> Tensor:
+        raise NotImplementedError
+
+    @classmethod
+    def backward(
+        cls, ctx: Any, grad_output: Tensor
+    ) -> tuple[Tensor, None, None]:
+        (output,) = ctx.saved_tensors
+        grad = cls.vjp_at_unit_temperature(
+            to_compute_dtype(output), to_compute_dtype(grad_output), ctx.dim
+        )
+        grad = divide_by_temperature(grad, ctx.temperature)
+        return grad.to(output.dtype), None, None
+
+
+class _SoftmaxFunction(_SavesOutput):
     """softmax(x / T) along `dim`, saving only its output for backward."""
 
     @staticmethod
@@ -132,26 +166,14 @@ class _SoftmaxFunction(torch.autograd.Function):
         return probs.to(input.dtype)
 
     @staticmethod
-    def setup_context(
-        ctx: Any, inputs: tuple[Any, ...], output: Tensor
-    ) -> None:
-        _, ctx.dim, ctx.temperature = inputs
-        ctx.save_for_backward(output)
-
-    @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor, None, None]:
-        (output,) = ctx.saved_tensors
-        s, g = to_compute_dtype(output), to_compute_dtype(grad_output)
-        dim = ctx.dim
+    def vjp_at_unit_temperature(s: Tensor, g: Tensor, dim: int) -> Tensor:
         if torch.is_grad_enabled():  # building a graph for second derivatives
-            grad = s * (g - (g * s).sum(dim=dim, keepdim=True))
-        else:  # the same product, s * (g - <g, s>), in torch's fused kernel
-            grad = torch._softmax_backward_data(g, s, dim, s.dtype)
-        grad = divide_by_temperature(grad, ctx.temperature)
-        return grad.to(output.dtype), None, None
+            return s * (g - (g * s).sum(dim=dim, keepdim=True))
+        # the same product, s * (g - <g, s>), in torch's fused kernel
+        return torch._softmax_backward_data(g, s, dim, s.dtype)
 
 
-class _LogSoftmaxFunction(torch.autograd.Function):
+class _LogSoftmaxFunction(_SavesOutput):
     """log softmax(x / T) along `dim` (log1p form), saving only its output."""
 
     @staticmethod
@@ -181,23 +203,11 @@ class _LogSoftmaxFunction(torch.autograd.Function):
         return log_probs.to(input.dtype)
 
     @staticmethod
-    def setup_context(
-        ctx: Any, inputs: tuple[Any, ...], output: Tensor
-    ) -> None:
-        _, ctx.dim, ctx.temperature = inputs
-        ctx.save_for_backward(output)
-
-    @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor, None, None]:
-        (output,) = ctx.saved_tensors
-        log_s, g = to_compute_dtype(output), to_compute_dtype(grad_output)
-        total = g.sum(dim=ctx.dim, keepdim=True)
-        if torch.is_grad_enabled():
-            grad = g - torch.exp(log_s) * total
-        else:  # g - s * sum(g), in the buffer of s
-            grad = torch.exp(log_s).mul_(total.neg_()).add_(g)
-        grad = divide_by_temperature(grad, ctx.temperature)
-        return grad.to(output.dtype), None, None
+    def vjp_at_unit_temperature(log_s: Tensor, g: Tensor, dim: int) -> Tensor:
+        total = g.sum(dim=dim, keepdim=True)
+        if torch.is_grad_enabled():  # building a graph for second derivatives
+            return g - torch.exp(log_s) * total
+        return torch.exp(log_s).mul_(total.neg_()).add_(g)  # in s's buffer
 
 
 class _LogSumExpFunction(torch.autograd.Function):

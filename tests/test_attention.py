@@ -362,19 +362,17 @@ def test_an_infinite_query_raises_value_error(infinity: float) -> None:
         attention(query, key, value)
 
 
-def test_nan_in_a_float_mask_raises_value_error() -> None:
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [(math.nan, "attn_mask contains NaN"), (math.inf, "attn_mask contains \\+inf")],
+)
+def test_nan_or_plus_infinity_in_a_float_mask_raises_value_error(
+    entry: float, message: str
+) -> None:
     query, key, value = qkv((), 3, 4)
     mask = torch.zeros(3, 4, dtype=F64)
-    mask[0, 1] = math.nan
-    with pytest.raises(ValueError, match="attn_mask contains NaN"):
-        attention(query, key, value, attn_mask=mask)
-
-
-def test_plus_infinity_in_a_float_mask_raises_value_error() -> None:
-    query, key, value = qkv((), 3, 4)
-    mask = torch.zeros(3, 4, dtype=F64)
-    mask[0, 1] = math.inf
-    with pytest.raises(ValueError, match="attn_mask contains \\+inf"):
+    mask[0, 1] = entry
+    with pytest.raises(ValueError, match=message):
         attention(query, key, value, attn_mask=mask)
 
 
