@@ -58,9 +58,11 @@ _SCRIPT = """
     marker.setAttribute("cx", entropyX[index]);
     marker.setAttribute("cy", entropyY[index]);
     slider.setAttribute("aria-valuetext", `T = ${t.toPrecision(3)}`);
-    readout.textContent = `T = ${t.toPrecision(3)}    entropy `
-      + `${data.entropy[index].toFixed(3)} nats`
-      + ` (max log K = ${data.maxEntropy.toFixed(3)})`;
+    // Joined by no-break spaces: a narrow column wraps only before "entropy".
+    const kept = (...parts) => parts.join("\\u00a0");
+    readout.textContent = kept("T", "=", t.toPrecision(3)) + "    "
+      + kept("entropy", data.entropy[index].toFixed(3), "nats", "(max", "log",
+        "K", "=", data.maxEntropy.toFixed(3) + ")");
   }
   slider.addEventListener("input", () => draw(Number(slider.value)));
   draw(Number(slider.value));
@@ -151,6 +153,10 @@ def temperature_explorer(
         temperatures are not finite with ``0 < low < high``, if `steps` is
         below 2 or `num_samples` below 1, or if `labels` has the wrong length.
 
+    Notes
+    -----
+    The chapter :doc:`/chapters/temperature` shows it.
+
     Examples
     --------
     >>> import torch
@@ -204,10 +210,13 @@ def temperature_explorer(
     ]
     entropies = [float(entropy(p)) for p in probs]
 
-    # Layout in SVG units (px): bars on the left, entropy curve on the right.
-    width, height, top, plot_height = 640, 250, 20, 170
+    # Two panels in SVG units (px), side by side where the column is wide
+    # enough and stacked on a phone, so that neither shrinks its text below
+    # about 9 px: the bars (bars_width wide) and the entropy curve.
+    bars_width, curve_panel, height, top, plot_height = 430, 250, 250, 20, 170
     bar_area, slot = 380, 380 / k
-    curve_left, curve_width = 430, 190
+    curve_left, curve_width = 40, 190
+    width = bars_width + curve_panel
     max_entropy = math.log(k)
     xs = [curve_left + curve_width * i / (steps - 1) for i in range(steps)]
     ys = [top + plot_height * (1 - h / max_entropy) for h in entropies]
@@ -228,7 +237,7 @@ def temperature_explorer(
             f'text-anchor="middle">{html.escape(name)}</text>'
             f'<text class="ov-value" x="{x + slot / 2:.1f}" '
             f'y="{top + plot_height + 32}" '
-            f'text-anchor="middle" font-size="11"></text>'
+            f'text-anchor="middle" font-size="12"></text>'
         )
     data = {
         "temperatures": grid,
@@ -249,11 +258,14 @@ def temperature_explorer(
     )
     script = _SCRIPT % {"id": json.dumps(element_id)}
     bar_markup = "".join(bars)
-    alt = (
-        f"Bar chart of softmax probabilities of {k} classes and the "
-        f"frequencies of {num_samples} draws, with a slider for the "
-        f"temperature from {low:g} to {high:g} and a curve of the entropy "
-        "against the temperature."
+    bars_alt = (
+        f"Bar chart of the softmax probabilities of {k} classes at the "
+        f"temperature under the slider, each beside the frequency of that "
+        f"class in {num_samples} seeded draws."
+    )
+    curve_alt = (
+        f"Curve of the entropy against log T for T from {low:g} to {high:g}, "
+        "rising towards log K, with a dot at the temperature under the slider."
     )
     markup = f"""<div id="{element_id}" class="ov-temperature-explorer"
  style="max-width:{width}px">
@@ -262,11 +274,12 @@ def temperature_explorer(
  style="width:100%"
  aria-label="temperature T, from {low:g} to {high:g} on a log scale"></label>
 <div class="ov-readout"
- style="font:14px monospace;margin:4px 0;white-space:pre"
+ style="font:14px monospace;margin:4px 0;white-space:pre-wrap"
  aria-live="polite"></div>
-<svg viewBox="0 0 {width} {height}" width="100%" role="img"
- aria-label="{html.escape(alt)}"
- style="font:13px sans-serif;max-width:{width}px">
+<div style="display:flex;flex-wrap:wrap;font:13px sans-serif">
+<svg viewBox="0 0 {bars_width} {height}" role="img"
+ aria-label="{html.escape(bars_alt)}"
+ style="flex:1 1 300px;max-width:{bars_width}px">
 <line x1="36" y1="{top + plot_height}" x2="{40 + bar_area}"
  y2="{top + plot_height}" stroke="currentColor"/>
 <line x1="36" y1="{top}" x2="36" y2="{top + plot_height}"
@@ -280,6 +293,10 @@ def temperature_explorer(
 <rect x="{40 + bar_area - 60}" y="2" width="10" height="10"
  fill="{PALETTE[1]}"/>
 <text x="{40 + bar_area - 46}" y="11">draws</text>
+</svg>
+<svg viewBox="0 0 {curve_panel} {height}" role="img"
+ aria-label="{html.escape(curve_alt)}"
+ style="flex:1 1 200px;max-width:{curve_panel}px">
 <polyline points="{polyline}" fill="none" stroke="{PALETTE[2]}"
  stroke-width="2"/>
 <line x1="{curve_left}" y1="{top}" x2="{curve_left + curve_width}" y2="{top}"
@@ -296,6 +313,7 @@ def temperature_explorer(
 entropy against log T</text>
 <circle class="ov-marker" r="5" fill="{PALETTE[1]}"/>
 </svg>
+</div>
 <script type="application/json">{payload}</script>
 <script>{script}</script>
 </div>"""

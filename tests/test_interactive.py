@@ -50,7 +50,9 @@ def test_the_same_arguments_give_the_same_html() -> None:
 def test_the_figure_has_a_slider_a_description_and_no_remote_resource() -> None:
     html = temperature_explorer(Z, labels=["a", "b", "c"])._repr_html_()
     assert '<input type="range"' in html
-    assert 'role="img"' in html and "aria-label=" in html
+    # Two panels (bars, entropy curve), each an image with its own description.
+    assert html.count('role="img"') == 2
+    assert len(re.findall(r'<svg[^>]*aria-label="[^"]{40,}"', html)) == 2
     assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", html)
     assert ">a</text>" in html
 
