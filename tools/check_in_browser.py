@@ -11,6 +11,7 @@ fails when, at any width,
   MathJax reports an error;
 - the site-navigation or page-contents button does not open its panel;
 - the page scrolls sideways;
+- an inline (interactive) figure is scaled so that its text is smaller than 9 px;
 
 and, at the desktop width, when a display equation, a code cell or an output is
 wider than its box, or a figure is scaled so that its text is smaller than 9 px,
@@ -23,10 +24,14 @@ is downloaded. The last line reads ``N passed, N failed``.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
+from queue import Empty
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -85,6 +90,24 @@ async () => {
       found.push('figure text drawn as paths: ' + name);
     if (sizes.length && Math.min(...sizes) * scale < MIN_PX)
       found.push(`figure text ${(Math.min(...sizes) * scale).toFixed(1)} px: ${name}`);
+  }
+  return found;
+}
+""".replace("MIN_PX", str(MIN_FIGURE_TEXT_PX))
+
+
+# Figures drawn inline (the interactive ones) reflow with the page: checked at every width.
+INLINE_SVG_SCRIPT = """
+() => {
+  const found = [];
+  for (const svg of document.querySelectorAll('.bd-article .cell_output svg')) {
+    const ctm = svg.getScreenCTM();
+    if (!ctm || svg.getBoundingClientRect().width === 0) continue;
+    const sizes = [...svg.querySelectorAll('text')]
+      .map(t => parseFloat(getComputedStyle(t).fontSize) * ctm.a);
+    if (sizes.length && Math.min(...sizes) < MIN_PX)
+      found.push(`inline figure text ${Math.min(...sizes).toFixed(1)} px: `
+        + (svg.getAttribute('aria-label') || '').slice(0, 40));
   }
   return found;
 }
@@ -203,6 +226,8 @@ def check_page(browser: Browser, base: str, page_path: str, shots: Path) -> list
             if width == "desktop":
                 for problem in page.evaluate(OVERFLOW_SCRIPT) + page.evaluate(FIGURE_SCRIPT):
                     report(problem)
+            for problem in page.evaluate(INLINE_SVG_SCRIPT):
+                report(problem)
             for problem in check_navigation(page, width):
                 report(problem)
         page.screenshot(path=str(shots / f"{name}-{width}.png"))
@@ -210,10 +235,31 @@ def check_page(browser: Browser, base: str, page_path: str, shots: Path) -> list
     return [f"{w}: {p}" for w, p in dict.fromkeys(found)]
 
 
+def check_pages(base: str, queue: Any, shots: Path) -> dict[str, list[str]]:
+    """Check pages taken from `queue` until it is empty, in one Chromium; problems by page."""
+    results = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_executable(), args=CHROMIUM_FLAGS
+        )
+        while True:
+            try:
+                page_path = queue.get_nowait()
+            except Empty:
+                break
+            results[page_path] = check_page(browser, base, page_path, shots)
+        browser.close()
+    return results
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path, nargs="?", default=Path("_build/html"))
     parser.add_argument("--screenshots", type=Path, default=Path("_build/screenshots"))
+    parser.add_argument(
+        "--workers", type=int, default=min(2, os.cpu_count() or 1),
+        help="browser processes checking pages side by side (default: up to 2)",
+    )
     args = parser.parse_args(argv)
     if not (args.root / "index.html").is_file():
         print(f"error: {args.root}/index.html not found; build the book first", file=sys.stderr)
@@ -233,20 +279,28 @@ def main(argv: list[str]) -> int:
         if not target_path.is_file():
             print(f"FAILED {page_path}: redirects to a missing page {target_path.name}")
             return 1
-    executable = chromium_executable()
     server, base = serve(args.root)
     start = time.perf_counter()
     failed = 0
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+    # Pages are independent: each worker process drives its own Chromium and
+    # takes the next page from a shared queue, so that the work balances itself.
+    context = get_context("spawn")
+    results: dict[str, list[str]] = {}
+    with context.Manager() as manager, ProcessPoolExecutor(args.workers, context) as pool:
+        queue = manager.Queue()
         for page_path in pages:
-            problems = check_page(browser, base, page_path, args.screenshots)
-            failed += bool(problems)
-            status = "FAILED" if problems else "passed"
-            print(f"{status} {page_path}")
-            for problem in problems:
-                print(f"    {problem}")
-        browser.close()
+            queue.put(page_path)
+        workers = [
+            pool.submit(check_pages, base, queue, args.screenshots) for _ in range(args.workers)
+        ]
+        for worker in workers:
+            results.update(worker.result())
+    for page_path in pages:
+        problems = results[page_path]
+        failed += bool(problems)
+        print(f"{'FAILED' if problems else 'passed'} {page_path}")
+        for problem in problems:
+            print(f"    {problem}")
     server.shutdown()
     elapsed = time.perf_counter() - start
     print(f"screenshots in {args.screenshots}; {len(pages)} pages in {elapsed:.0f} s")
