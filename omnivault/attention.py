@@ -364,6 +364,8 @@ def attention(
     ``L x S`` memory. float16 and bfloat16 are computed in float32 and
     rounded once.
 
+    The chapter :doc:`/chapters/attention` derives every step.
+
     References
     ----------
     .. [1] M. Milakov and N. Gimelshein, "Online normalizer calculation for

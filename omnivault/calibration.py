@@ -219,6 +219,9 @@ def expected_calibration_error(
     The value depends on `n_bins` and, for a few hundred samples, on sampling
     noise; the chapter "Calibration" shows both.
 
+    The chapter :doc:`/chapters/calibration` defines it and its estimation
+    error.
+
     References
     ----------
     .. [1] C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On Calibration of
@@ -342,6 +345,9 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
     At the minimiser :math:`f'(\beta) = 0`: the mean logit under the model
     equals the mean logit of the true class.
 
+    The chapter :doc:`/chapters/calibration` proves that the objective is
+    convex in :math:`1/T` and applies it.
+
     References
     ----------
     .. [1] C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On Calibration of
@@ -350,7 +356,8 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
     Examples
     --------
     Three samples with logits ``[1, 0]``, two of class 0 and one of class 1:
-    the best probability for class 0 is 2/3, so :math:`\sigma(1/T) = 2/3` and
+    the best probability for class 0 is 2/3, so
+    :math:`\sigma([1, 0] / T)_1 = 1 / (1 + e^{-1/T}) = 2/3` and
     :math:`T = 1 / \log 2`. Scaling the logits by 500 scales the answer by 500.
 
     >>> import math
@@ -449,6 +456,8 @@ def reliability_diagram(
     legend, below the Axes, has the ECE as its title: the count-weighted mean
     length of the gaps. The Axes' title is set only if it is empty. Colours
     come from :data:`omnivault.PALETTE`; no global style is changed.
+
+    The chapter :doc:`/chapters/calibration` explains how to read it.
 
     References
     ----------

@@ -552,6 +552,8 @@ def linear_cross_entropy(
     ``V x D``) from the forward pass to the backward pass. Neither path is
     twice differentiable.
 
+    The chapter :doc:`/chapters/large_vocabulary` derives every step.
+
     References
     ----------
     .. [1] E. Wijmans, B. Huval, A. Hertzberg, V. Koltun and P. Kraehenbuehl,

@@ -42,6 +42,11 @@ def entropy(probs: Tensor, dim: int = -1) -> Tensor:
     IndexError
         If `dim` is out of range.
 
+    Notes
+    -----
+    The chapter :doc:`/chapters/temperature` defines it and proves that the
+    entropy of :math:`\sigma(z / T)` grows with :math:`T`.
+
     Examples
     --------
     >>> import torch

@@ -51,6 +51,11 @@ HOUSE_STYLE: Final[dict[str, Any]] = {
 def use_house_style() -> None:
     """Apply :data:`~omnivault.plotting.HOUSE_STYLE` to matplotlib's rcParams.
 
+    Notes
+    -----
+    Every chapter calls it (through :func:`use_svg_display`) in its hidden
+    first cell; :doc:`/chapters/index` says so.
+
     Examples
     --------
     >>> import matplotlib as mpl
@@ -68,6 +73,11 @@ def use_svg_display() -> None:
     ``Date`` metadata removed; together with ``svg.hashsalt`` every rerun of a
     notebook writes byte-identical figures, so the executed book can be
     compared cell by cell. Outside IPython only the style is applied.
+
+    Notes
+    -----
+    Every chapter calls it in its hidden first cell; :doc:`/chapters/index`
+    says so.
 
     Examples
     --------

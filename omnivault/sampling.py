@@ -202,6 +202,8 @@ def filter_logits(
     6 classes, because five float32 probabilities of 1/25 add up to just below
     0.2; with it they keep :math:`5 = pK`.
 
+    The chapter :doc:`/chapters/sampling` proves what each filter keeps.
+
     References
     ----------
     .. [1] A. Fan, M. Lewis and Y. Dauphin, "Hierarchical Neural Story
@@ -259,6 +261,9 @@ def greedy(logits: Tensor) -> Tensor:
     every temperature :math:`T > 0`, because softmax preserves order; when the
     largest logit is unique, greedy decoding is the :math:`T \to 0^+` limit of
     sampling. Ties go to the first (lowest) index, as in :func:`torch.argmax`.
+
+    The chapters :doc:`/chapters/temperature` and :doc:`/chapters/sampling`
+    explain it.
 
     Examples
     --------
@@ -337,6 +342,8 @@ def sample(
     :func:`softmax` with ``temperature=T``, which subtracts the row maximum
     before dividing, so a small :math:`T` cannot overflow. The draws come
     from :func:`torch.multinomial` with replacement over the flattened batch.
+
+    The chapter :doc:`/chapters/sampling` explains and checks each step.
 
     References
     ----------
@@ -425,6 +432,8 @@ def gumbel_max(
     interval with probability below ``1e-15``. Ties in ``logits + G`` go to the
     first index, as in :func:`torch.argmax`. The chapter "Sampling from a
     softmax" proves the theorem.
+
+    The chapter :doc:`/chapters/sampling` proves the Gumbel-max identity.
 
     References
     ----------

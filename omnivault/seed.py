@@ -31,6 +31,9 @@ def seed_all(seed: int) -> None:
     Also sets ``PYTHONHASHSEED`` for child processes. It cannot change the hash
     seed of the running interpreter, which is fixed at start-up.
 
+    Every chapter calls it in its hidden first cell; :doc:`/chapters/index`
+    says so.
+
     Examples
     --------
     >>> import torch

@@ -345,6 +345,10 @@ def softmax(
     differentiable (second derivatives work). An empty tensor returns an empty
     tensor that still takes part in autograd.
 
+    The chapters :doc:`/chapters/softmax_distribution` (what it computes),
+    :doc:`/chapters/numerical_stability` (how, without overflow) and
+    :doc:`/chapters/derivatives` (its backward pass) explain it.
+
     References
     ----------
     .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
@@ -424,6 +428,9 @@ def log_softmax(
     The backward pass is :math:`\bar z = (g - e^{y} \textstyle\sum_k g_k) / T`,
     with :math:`y` the saved output, the only tensor kept for it.
 
+    The chapter :doc:`/chapters/numerical_stability` derives the log1p form
+    and measures its accuracy.
+
     References
     ----------
     .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
@@ -501,6 +508,9 @@ def logsumexp(
     the saved input and output. It is *not* translation invariant:
     :math:`\operatorname{lse}(z + c) = \operatorname{lse}(z) + c`.
 
+    The chapters :doc:`/chapters/numerical_stability` (computing it) and
+    :doc:`/chapters/smooth_argmax` (a smooth maximum) explain it.
+
     References
     ----------
     .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
@@ -556,6 +566,8 @@ def softmax_jacobian(input: Tensor) -> Tensor:
     :math:`\operatorname{Categorical}(s)` and the Hessian of log-sum-exp. The
     chapter "Derivatives" proves each fact.
 
+    The chapter :doc:`/chapters/derivatives` derives and checks it.
+
     Examples
     --------
     >>> import torch
@@ -585,6 +597,10 @@ class Softmax(nn.Module):
         The dimension whose slices become probability distributions.
     temperature : float, default 1.0
         A finite real number ``> 0``; the logits are divided by it.
+
+    Notes
+    -----
+    The chapter :doc:`/chapters/softmax_distribution` introduces it.
 
     Examples
     --------
