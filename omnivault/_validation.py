@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
+from collections.abc import Callable
 from numbers import Real
+from typing import Any, TypeVar
 
 import torch
 
@@ -13,8 +16,10 @@ __all__ = [
     "check_finite_slice_max",
     "check_floating",
     "check_positive_int",
+    "check_positive_real",
     "check_temperature",
     "divide_by_temperature",
+    "first_order_only",
     "normalize_dim",
     "to_compute_dtype",
 ]
@@ -86,7 +91,10 @@ def check_positive_real(
             f"{name} must be {expected}, got {value!r} "
             f"of type {type(value).__name__}"
         )
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float64, such as 10**400
+        number = math.inf
     if not (math.isfinite(number) and number > 0.0):
         raise ValueError(f"{name} must be {expected}, got {number!r}")
     return number
@@ -165,3 +173,30 @@ def check_finite_slice_max(
         f"a slice along dim {dim} is entirely -inf, so it has no distribution "
         "(softmax would be 0/0)"
     )
+
+
+_Backward = TypeVar("_Backward", bound=Callable[..., Any])
+
+
+def first_order_only(name: str) -> Callable[[_Backward], _Backward]:
+    """Make a ``backward`` refuse to be differentiated, not fail silently.
+
+    Under ``create_graph=True`` autograd runs ``backward`` with gradients
+    enabled, to differentiate it. A backward written for first derivatives
+    only would return gradients with no graph, so a second-order term (a
+    gradient penalty, say) would add nothing; this raises instead.
+    """
+
+    def decorate(backward: _Backward) -> _Backward:
+        @functools.wraps(backward)
+        def guarded(ctx: Any, *grads: Any) -> Any:
+            if torch.is_grad_enabled():
+                raise RuntimeError(
+                    f"{name} has no second derivatives: its backward pass "
+                    "cannot be differentiated (create_graph=True)"
+                )
+            return backward(ctx, *grads)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate

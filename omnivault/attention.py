@@ -15,12 +15,13 @@ from typing import Any, Final
 
 import torch
 from torch import Tensor
-from torch.autograd.function import FunctionCtx, once_differentiable
+from torch.autograd.function import FunctionCtx
 
 from omnivault._validation import (
     check_floating,
     check_positive_int,
     check_positive_real,
+    first_order_only,
     to_compute_dtype,
 )
 
@@ -103,6 +104,12 @@ def _tile_mask(
     return tile.reshape(n, tile.shape[-2], tile.shape[-1])
 
 
+def _fully_masked_rows(mask: Tensor) -> int:
+    """Count the query rows in which `mask` excludes every key."""
+    excluded = ~mask if mask.dtype == torch.bool else mask == -math.inf
+    return int(excluded.all(dim=-1).sum())
+
+
 def _tile_buffer(like: Tensor, n: int, block_size: int) -> Tensor:
     """Allocate a flat scratch buffer for one tile of scores.
 
@@ -175,7 +182,8 @@ class _TiledAttention(torch.autograd.Function):
         n, length, _ = query.shape
         keys = key.shape[1]
         out = query.new_empty((n, length, value.shape[-1]))
-        lse = query.new_empty((n, length))
+        maxima = query.new_empty((n, length))
+        log_sums = query.new_empty((n, length))
         buffer = _tile_buffer(query, n, block_size)
         for r0 in range(0, length, _QUERY_BLOCK):
             r1 = min(r0 + _QUERY_BLOCK, length)
@@ -202,8 +210,13 @@ class _TiledAttention(torch.autograd.Function):
                 acc.baddbmm_(probs, value[:, c0:c1])
                 row_max = new_max
             torch.div(acc, row_sum.unsqueeze(-1), out=out[:, r0:r1])
-            torch.add(row_max, torch.log(row_sum), out=lse[:, r0:r1])
-        saved = (query, key, value, mask, out, lse)
+            maxima[:, r0:r1] = row_max
+            torch.log(row_sum, out=log_sums[:, r0:r1])
+        # The backward pass forms P = exp((X - m) - log l). Adding the two
+        # first, as the saved lse = m + log l, would round log l away where
+        # |m| is large (a padding row of scores near -1e9, say).
+        lse = maxima + log_sums
+        saved = (query, key, value, mask, out, maxima, log_sums)
         ctx.save_for_backward(*saved)  # type: ignore[arg-type]
         ctx.causal = causal  # type: ignore[attr-defined]
         ctx.block_size = block_size  # type: ignore[attr-defined]
@@ -211,11 +224,11 @@ class _TiledAttention(torch.autograd.Function):
         return out, lse
 
     @staticmethod
-    @once_differentiable
+    @first_order_only("attention")
     def backward(
         ctx: Any, grad_out: Tensor, _grad_lse: Tensor | None
     ) -> tuple[Tensor | None, ...]:
-        query, key, value, mask, out, lse = ctx.saved_tensors
+        query, key, value, mask, out, maxima, log_sums = ctx.saved_tensors
         causal: bool = ctx.causal
         block_size: int = ctx.block_size
         n, length, _ = query.shape
@@ -223,7 +236,7 @@ class _TiledAttention(torch.autograd.Function):
         # contiguous: the gradient of a sum, for one, is an expanded view
         grad_out = grad_out.to(out.dtype).contiguous()
         delta = (grad_out * out).sum(dim=-1, keepdim=True)  # rowsum(dO o O)
-        lse_col = lse.unsqueeze(-1)
+        max_col, log_sum_col = maxima.unsqueeze(-1), log_sums.unsqueeze(-1)
         grad_query = torch.zeros_like(query)
         grad_key = torch.empty_like(key)
         grad_value = torch.empty_like(value)
@@ -250,8 +263,9 @@ class _TiledAttention(torch.autograd.Function):
                 scores = _scores(
                     query, key, mask, causal, (r0, r1), (c0, c1), buffer
                 )
-                # P = exp(S - lse)
-                probs = scores.sub_(lse_col[:, r0:r1]).exp_()
+                # P = exp((S - m) - log l)
+                scores.sub_(max_col[:, r0:r1]).sub_(log_sum_col[:, r0:r1])
+                probs = scores.exp_()
                 # dV += P^T dO
                 dv_block.baddbmm_(probs.transpose(1, 2), do_rows)
                 # dP = dO V^T, then dS = P o (dP - D) in place
@@ -353,9 +367,11 @@ def attention(
     :math:`\operatorname{lse} = m_T + \log \ell_T`. While every key so far
     is masked, :math:`m_t = -\infty`; the exponentials are then shifted by 0
     instead of :math:`m_t`, which avoids :math:`e^{-\infty - (-\infty)}`.
-    The backward pass keeps only the inputs, the output and the
-    log-sum-exp; per block it recomputes
-    :math:`P = e^{S - \operatorname{lse}}`, and with
+    The backward pass keeps only the inputs, the output and, per query,
+    :math:`m_T` and :math:`\log \ell_T` (their sum, the log-sum-exp, would
+    round :math:`\log \ell_T` away where :math:`|m_T|` is large, as for a
+    padding row of scores near :math:`-10^9`); per block it recomputes
+    :math:`P = e^{(S - m_T) - \log \ell_T}`, and with
     :math:`D = \operatorname{rowsum}(dO \odot O)` forms
     :math:`dS = P \odot (dO\,V^\top - D)`, the softmax vector-Jacobian
     product, then :math:`dQ = \text{scale}\, dS\,K`,
@@ -452,7 +468,10 @@ def attention(
     for tensor, name in ((query, "query"), (key, "key"), (value, "value")):
         _check_finite(tensor, name)
     if query.numel() == 0 or value_dim == 0:
-        return query.new_zeros((*batch, length, value_dim))
+        # Nothing to compute, but the (empty) output stays in the graph of
+        # all three inputs, as torch's does: an (L, 0) by (0, Ev) product.
+        empty = query[..., :0] @ value[..., :0, :] + key[..., :0, :].sum()
+        return empty.to(query.dtype)
     if keys == 0:
         raise ValueError(
             f"there are no keys (S = 0), so softmax is 0/0; got {shapes}"
@@ -472,9 +491,9 @@ def attention(
         q, k, v, mask_view, is_causal, block_size
     )
     if not bool(torch.isfinite(lse).all()):
-        if bool((torch.isnan(lse) | (lse == math.inf)).any()):
+        masked = 0 if mask_view is None else _fully_masked_rows(mask_view)
+        if masked == 0:  # rows of -inf without a mask: the scores overflow
             raise ValueError("the scores overflow; scale down query or key")
-        masked = int((lse == -math.inf).sum())
         raise ValueError(
             f"{masked} query row(s) have every key masked, so their softmax "
             "is 0/0 (torch.softmax gives NaN there, torch's attention a row "

@@ -261,9 +261,48 @@ def test_output_has_the_shape_of_torch_and_the_dtype_of_query() -> None:
     assert out.shape == (2, 3, 4, 5) and out.dtype == torch.float32
 
 
-def test_no_queries_give_an_empty_result() -> None:
-    query, key, value = qkv((2,), 0, 6)
-    assert attention(query, key, value).shape == (2, 0, 5)
+@pytest.mark.parametrize(("length", "value_dim"), [(0, 5), (3, 0)])
+def test_an_empty_result_stays_in_the_graph_of_every_input(length: int, value_dim: int) -> None:
+    query, key, value = qkv((2,), length, 6, value_dim=value_dim, requires_grad=True)
+    out = attention(query, key, value)
+    theirs = scaled_dot_product_attention(query, key, value)
+    assert out.shape == theirs.shape and out.requires_grad
+    out.sum().backward()
+    for tensor in (query, key, value):
+        assert tensor.grad is not None and not tensor.grad.any()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("offset", [-1e9, "min", 1e8])
+def test_gradients_match_torch_where_a_row_of_scores_is_huge(
+    dtype: torch.dtype, offset: float | str
+) -> None:
+    # A padding row of scores near -1e9 (or finfo.min), or keys tied at a
+    # large mask value: lse = m + log(l) would round log(l) away.
+    query, key, value = qkv((2,), 5, 6, dtype=dtype, requires_grad=True)
+    mask = torch.zeros(5, 6, dtype=dtype)
+    if offset == "min":
+        mask[0] = torch.finfo(dtype).min
+    elif offset < 0:
+        mask[0] = offset
+    else:
+        mask[:, :2] = offset
+    ours = torch.autograd.grad(
+        attention(query, key, value, attn_mask=mask).sum(), (query, key, value)
+    )
+    theirs = torch.autograd.grad(
+        scaled_dot_product_attention(query, key, value, attn_mask=mask).sum(), (query, key, value)
+    )
+    tolerance = {"rtol": 2e-2, "atol": 2e-2} if dtype == torch.bfloat16 else TOLERANCE[dtype]
+    for mine, reference in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(mine, reference, **tolerance)
+
+
+def test_second_derivatives_raise_rather_than_vanish() -> None:
+    query, key, value = qkv((), 3, 4, requires_grad=True)
+    out = attention(query, key, value).sum()
+    with pytest.raises(RuntimeError, match="no second derivatives"):
+        torch.autograd.grad(out, query, create_graph=True)
 
 
 # Bad input: each error its own test.
@@ -382,6 +421,13 @@ def test_overflowing_scores_raise_value_error() -> None:
         attention(query * 1e20, key * 1e20, value)
 
 
+def test_scores_that_overflow_to_minus_infinity_are_not_called_masked() -> None:
+    query = torch.full((2, 4), 1e20)
+    key = torch.full((3, 4), -1e20)
+    with pytest.raises(ValueError, match="scores overflow"):
+        attention(query, key, torch.ones(3, 2))
+
+
 @pytest.mark.parametrize("block_size", [0, -3, 2.0, True, None])
 def test_an_invalid_block_size_raises_value_error(block_size: object) -> None:
     query, key, value = qkv((), 3, 4)
@@ -389,7 +435,7 @@ def test_an_invalid_block_size_raises_value_error(block_size: object) -> None:
         attention(query, key, value, block_size=block_size)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("scale", [0.0, -1.0, math.nan, math.inf, True, "1"])
+@pytest.mark.parametrize("scale", [0.0, -1.0, math.nan, math.inf, True, "1", 10**400])
 def test_an_invalid_scale_raises_value_error(scale: object) -> None:
     query, key, value = qkv((), 3, 4)
     with pytest.raises(ValueError, match="scale must be None or a finite real number > 0"):
