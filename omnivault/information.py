@@ -44,6 +44,13 @@ def entropy(probs: Tensor, dim: int = -1) -> Tensor:
 
     Notes
     -----
+    The gradient with respect to :math:`p_i` is :math:`-(\log p_i + 1)`
+    where :math:`p_i > 0`, and is taken as 0 where :math:`p_i = 0` (the
+    one-sided derivative there is :math:`+\infty`). Through softmax, whose
+    Jacobian has a zero column wherever :math:`s_i = 0`, this gives the exact
+    gradient :math:`-s \odot (\log s + H)` of :math:`H(\sigma(z))` (0 for
+    the masked or underflowed entries) instead of NaN.
+
     The chapter :doc:`/chapters/temperature` defines it and proves that the
     entropy of :math:`\sigma(z / T)` grows with :math:`T`.
 
@@ -72,5 +79,12 @@ def entropy(probs: Tensor, dim: int = -1) -> Tensor:
             f"probs must sum to 1 along dim {dim} (within {tolerance:.1e}); "
             f"the largest deviation is {worst:.3e}"
         )
-    plogp: Tensor = torch.special.entr(p)
-    return plogp.sum(dim=dim).to(probs.dtype)
+    # -p log p, with the gradient -(log p + 1) where p > 0 and 0 where p = 0.
+    # There the derivative is +inf (torch.special.entr's), and through
+    # softmax, whose Jacobian has a zero column wherever s_i = 0, 0 * inf
+    # would turn the whole gradient into NaN; any finite value gives the
+    # exact composite gradient -s (log s + H).
+    positive = p > 0
+    safe = torch.where(positive, p, 1.0)
+    terms = torch.where(positive, -safe * torch.log(safe), 0.0)
+    return terms.sum(dim=dim).to(probs.dtype)

@@ -33,6 +33,16 @@ def test_zero_log_zero_is_zero() -> None:
     torch.testing.assert_close(entropy(torch.tensor([0.5, 0.0, 0.5])), torch.tensor(math.log(2)))
 
 
+@pytest.mark.parametrize("masked", [-math.inf, -800.0])  # masked, or underflowing to 0
+def test_gradient_through_softmax_is_finite_where_a_probability_is_zero(masked: float) -> None:
+    z = torch.tensor([0.0, masked, 1.0, 0.5], dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(entropy(softmax(z)), z)
+    s = softmax(z.detach())
+    h = entropy(s)
+    expected = -s * (torch.where(s > 0, s, 1.0).log() + h)  # -s (log s + H), 0 where s = 0
+    torch.testing.assert_close(grad, expected, rtol=1e-12, atol=0.0)
+
+
 def test_entropy_reduces_along_dim() -> None:
     probs = torch.tensor([[0.5, 1.0], [0.5, 0.0]])
     torch.testing.assert_close(entropy(probs, dim=0), torch.tensor([math.log(2), 0.0]))
