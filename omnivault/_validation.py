@@ -21,6 +21,7 @@ __all__ = [
     "divide_by_temperature",
     "first_order_only",
     "normalize_dim",
+    "real_as_float",
     "to_compute_dtype",
 ]
 
@@ -78,6 +79,18 @@ def normalize_dim(input: torch.Tensor, dim: object) -> int:
     return index % ndim
 
 
+def real_as_float(value: Real) -> float:
+    """Return ``float(value)``, or a signed ``inf`` for an int beyond float64.
+
+    ``float(10**400)`` raises ``OverflowError``; as ``inf`` it fails the
+    caller's range check with the caller's message.
+    """
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if int(value) > 0 else -math.inf  # type: ignore[call-overload]
+
+
 def check_positive_real(
     value: object, name: str, *, none_allowed: bool = False
 ) -> float:
@@ -91,10 +104,7 @@ def check_positive_real(
             f"{name} must be {expected}, got {value!r} "
             f"of type {type(value).__name__}"
         )
-    try:
-        number = float(value)
-    except OverflowError:  # an int beyond float64, such as 10**400
-        number = math.inf
+    number = real_as_float(value)
     if not (math.isfinite(number) and number > 0.0):
         raise ValueError(f"{name} must be {expected}, got {number!r}")
     return number

@@ -22,6 +22,8 @@ from torch import Tensor
 from omnivault._validation import (
     check_floating,
     check_positive_int,
+    first_order_only,
+    real_as_float,
     to_compute_dtype,
 )
 
@@ -134,6 +136,10 @@ def _check_inputs(
         raise TypeError(
             f"ignore_index must be an int, got {type(ignore_index).__name__}"
         )
+    if not -(2**63) <= ignore_index < 2**63:
+        raise ValueError(
+            f"ignore_index must fit in int64, got {ignore_index}"
+        )
     if reduction not in _REDUCTIONS:
         raise ValueError(
             f"reduction must be one of {_REDUCTIONS}, got {reduction!r}"
@@ -145,7 +151,7 @@ def _check_inputs(
             "label_smoothing must be a real number in [0, 1], "
             f"got {label_smoothing!r}"
         )
-    smoothing = float(label_smoothing)
+    smoothing = real_as_float(label_smoothing)
     if not 0.0 <= smoothing <= 1.0:  # also rejects NaN
         raise ValueError(
             f"label_smoothing must be in [0, 1], got {smoothing!r}"
@@ -185,13 +191,22 @@ def _check_inputs(
 
 
 def _smoothed_loss(
-    lse: Tensor, target_logit: Tensor, logit_mean: Tensor | None, eps: float
+    row_max: Tensor,
+    log_sum: Tensor,
+    target_logit: Tensor,
+    logit_mean: Tensor | None,
+    eps: float,
 ) -> Tensor:
-    """Per-row loss ``(1 - eps)(lse - z_y) + eps (lse - mean(z))``."""
-    loss = lse - target_logit
+    """Per-row loss ``(1 - eps)(lse - z_y) + eps (lse - mean(z))``.
+
+    ``lse = m + log d`` is never formed: ``(m - z_y) + log d`` keeps
+    ``log d`` where ``|m|`` is large (two logits tied at 1e8, say), where
+    ``m + log d`` would round it away.
+    """
+    loss = (row_max - target_logit) + log_sum
     if logit_mean is None:
         return loss
-    return (1.0 - eps) * loss + eps * (lse - logit_mean)
+    return (1.0 - eps) * loss + eps * ((row_max - logit_mean) + log_sum)
 
 
 def _into_logit_gradient(
@@ -213,11 +228,21 @@ def _into_logit_gradient(
     return probs.mul_(row_scale.unsqueeze(1))
 
 
-def _check_finite_lse(lse: Tensor) -> None:
-    if not bool(torch.isfinite(lse).all()):
+def _check_finite_logits(
+    lse: Tensor, target_logit: Tensor, logit_mean: Tensor | None
+) -> None:
+    """Raise if a logit overflowed (to +inf, or to -inf where it counts).
+
+    A logit of -inf has probability 0 and changes nothing, unless it is the
+    target's or, with label smoothing, enters the mean.
+    """
+    overflow = ~torch.isfinite(lse) | torch.isneginf(target_logit)
+    if logit_mean is not None:
+        overflow |= torch.isneginf(logit_mean)
+    if bool(overflow.any()):
         raise ValueError(
-            "the logits hidden @ weight.T + bias overflow: "
-            "their log-sum-exp is not finite"
+            "the logits hidden @ weight.T + bias overflow: their log-sum-exp, "
+            "the target's logit or their mean is not finite"
         )
 
 
@@ -262,13 +287,23 @@ class _LinearCrossEntropy(torch.autograd.Function):
             )
             running_max = new_max
             del logits  # free this chunk before the next one is allocated
-        lse = running_max + torch.log(running_sum)
-        _check_finite_lse(lse)
+        log_sum = torch.log(running_sum)
         logit_mean = logit_total / num_classes if smoothing > 0.0 else None
-        loss = _smoothed_loss(lse, target_logit, logit_mean, smoothing)
+        _check_finite_logits(
+            running_max + log_sum,
+            torch.where(valid, target_logit, 0.0),
+            None
+            if logit_mean is None
+            else torch.where(valid, logit_mean, 0.0),
+        )
+        loss = _smoothed_loss(
+            running_max, log_sum, target_logit, logit_mean, smoothing
+        )
         loss = torch.where(valid, loss, 0.0)
         count = int(valid.sum().item())
-        ctx.save_for_backward(hidden, weight, bias, safe_target, valid, lse)
+        ctx.save_for_backward(
+            hidden, weight, bias, safe_target, valid, running_max, log_sum
+        )
         ctx.settings = (reduction, smoothing, chunk_size, count)
         if reduction == "none":
             return loss.to(hidden.dtype)
@@ -278,13 +313,14 @@ class _LinearCrossEntropy(torch.autograd.Function):
         return total.to(hidden.dtype)
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
+    @first_order_only("linear_cross_entropy")
     def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor | None, ...]:
-        hidden, weight, bias, safe_target, valid, lse = ctx.saved_tensors
+        saved = ctx.saved_tensors
+        hidden, weight, bias, safe_target, valid, row_max, log_sum = saved
         reduction, smoothing, chunk_size, count = ctx.settings
         need_hidden, need_weight, need_bias = ctx.needs_input_grad[:3]
         dtype, num_classes = hidden.dtype, weight.shape[0]
-        compute = lse.dtype
+        compute = row_max.dtype
         # dL_total / dL_n for every row n: the upstream gradient, zero on
         # ignored rows.
         row_scale = grad_output.to(compute) * valid
@@ -299,7 +335,9 @@ class _LinearCrossEntropy(torch.autograd.Function):
             stop = min(start + chunk_size, num_classes)
             # G_c = (softmax_c - q_c) * row_scale, q = (1 - eps) e_y + eps / V.
             grad_logits = _chunk_logits(hidden, weight, bias, start, stop)
-            grad_logits.sub_(lse.unsqueeze(1)).exp_()
+            # s = exp((z - m) - log d): m + log d would lose log d at large m
+            grad_logits.sub_(row_max.unsqueeze(1)).sub_(log_sum.unsqueeze(1))
+            grad_logits.exp_()
             in_chunk = (safe_target >= start) & (safe_target < stop)
             rows = torch.nonzero(in_chunk).squeeze(1)
             _into_logit_gradient(
@@ -379,9 +417,18 @@ class _FusedLinearCrossEntropy(torch.autograd.Function):
             logit_mean = probs.mean(dim=1) if smoothing > 0.0 else None
             row_max = probs.amax(dim=1)
             total = probs.sub_(row_max.unsqueeze(1)).exp_().sum(dim=1)
-            lse[block] = row_max + torch.log(total)
+            log_total = torch.log(total)
+            lse[block] = row_max + log_total
+            block_valid = valid[block]
+            _check_finite_logits(
+                lse[block],
+                torch.where(block_valid, target_logit, 0.0),
+                None
+                if logit_mean is None
+                else torch.where(block_valid, logit_mean, 0.0),
+            )
             loss[block] = _smoothed_loss(
-                lse[block], target_logit, logit_mean, smoothing
+                row_max, log_total, target_logit, logit_mean, smoothing
             )
             _into_logit_gradient(
                 probs.div_(total.unsqueeze(1)),
@@ -402,7 +449,6 @@ class _FusedLinearCrossEntropy(torch.autograd.Function):
                 else:
                     grad_weight += (grad_logits.T @ hidden[block]).to(compute)
             del grad_logits
-        _check_finite_lse(lse)
         ctx.gradients = (grad_hidden, grad_weight, grad_bias)
         ctx.dtype = hidden.dtype
         total_loss = torch.where(valid, loss, 0.0).sum()
@@ -411,7 +457,7 @@ class _FusedLinearCrossEntropy(torch.autograd.Function):
         return total_loss.to(hidden.dtype)
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
+    @first_order_only("linear_cross_entropy")
     def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor | None, ...]:
         scale = grad_output.to(torch.float64).item()
         grads = [
@@ -487,7 +533,8 @@ def linear_cross_entropy(
         tensors are on different devices, if a target outside ``[0, V)`` is not
         `ignore_index` (the message names it), if `reduction`,
         `label_smoothing` or `chunk_size` is invalid, if an input contains NaN
-        or inf, if the logits overflow (their log-sum-exp is not finite), or if
+        or inf, if the logits overflow (their log-sum-exp, the target's
+        logit or, with label smoothing, their mean is not finite), or if
         ``reduction="mean"`` finds no target other than `ignore_index` (PyTorch
         returns NaN there; use ``reduction="sum"`` for batches that may be all
         padding).
@@ -515,15 +562,17 @@ def linear_cross_entropy(
         m' = \max(m, \max_{k \in C} z_k), \qquad
         d' = d\,e^{m - m'} + \sum_{k \in C} e^{z_k - m'},
 
-    so that :math:`\operatorname{lse}(\mathbf{z}) = m + \log d` at the end.
-    Then the chunk's logits are dropped. float16 and bfloat16 logits are
+    so that :math:`\operatorname{lse}(\mathbf{z}) = m + \log d` at the end;
+    the loss is formed as :math:`(m - z_y) + \log d`, since the sum
+    :math:`m + \log d` would round :math:`\log d` away where :math:`|m|` is
+    large. Then the chunk's logits are dropped. float16 and bfloat16 logits are
     computed in their dtype (as the materialising formula computes them) and
     accumulated in float32; float32 and float64 stay as they are.
 
-    The backward pass recomputes each chunk's logits from the saved
-    :math:`\operatorname{lse}`, forms
+    The backward pass recomputes each chunk's logits, forms
     :math:`\mathbf{G}_C = (\mathbf{s}_C - \mathbf{q}_C)\,g_n` with
-    :math:`\mathbf{s}_C = e^{\mathbf{z}_C - \operatorname{lse}}`,
+    :math:`\mathbf{s}_C = e^{(\mathbf{z}_C - m) - \log d}` from the saved
+    :math:`m` and :math:`\log d`,
     :math:`\mathbf{q} = (1 - \varepsilon)\mathbf{e}_y + \varepsilon/V` and
     :math:`g_n` the upstream gradient of row :math:`n` (divided by the count of
     active rows for ``"mean"``, 0 on ignored rows), and accumulates
@@ -536,7 +585,9 @@ def linear_cross_entropy(
 
     This is one matrix product more than the materialising computation (four
     instead of three). It is used for ``reduction="none"``, whenever no
-    gradient is needed, and when ``N * chunk_size < V``.
+    gradient is needed, when ``N * chunk_size < V``, and for float16, whose
+    gradients must meet the upstream gradient (a loss scale) before they are
+    rounded to float16's narrow range.
 
     For ``"mean"`` and ``"sum"`` with gradients needed, the upstream gradient
     is a single scalar, so the gradients are instead formed in the forward pass
@@ -550,7 +601,8 @@ def linear_cross_entropy(
     :math:`\nabla_{\mathbf{b}} \mathrel{+}= \mathbf{G}_R^\top \mathbf{1}`:
     three products, at the price of holding the gradients (``N x D`` and
     ``V x D``) from the forward pass to the backward pass. Neither path is
-    twice differentiable.
+    twice differentiable: asking for second derivatives
+    (``create_graph=True``) raises ``RuntimeError``.
 
     The chapter :doc:`/chapters/large_vocabulary` derives every step.
 
@@ -603,7 +655,11 @@ def linear_cross_entropy(
     # Row blocks of full logits hold no more than (N, chunk_size) logits.
     block_rows = hidden.shape[0] * chunk // weight.shape[0]
     function: Any = _LinearCrossEntropy
-    if reduction != "none" and needs_grad and block_rows >= 1:
+    # The fused path rounds its gradients to the input dtype before the
+    # upstream scalar (a loss scale, for float16) is known; float16's narrow
+    # exponent range would flush small gradients to zero, so it recomputes.
+    fusable = hidden.dtype != torch.float16
+    if reduction != "none" and needs_grad and block_rows >= 1 and fusable:
         function, chunk = _FusedLinearCrossEntropy, block_rows
     loss: Tensor = function.apply(
         hidden, weight, bias, target, ignore_index, reduction, smoothing, chunk

@@ -20,6 +20,7 @@ from omnivault._validation import (
     check_floating,
     check_positive_int,
     check_temperature,
+    real_as_float,
     to_compute_dtype,
 )
 from omnivault.softmax import softmax
@@ -71,7 +72,7 @@ def _check_top_p(top_p: object) -> float | None:
             f"top_p must be a real number in (0, 1], got {top_p!r} "
             f"of type {type(top_p).__name__}"
         )
-    value = float(top_p)
+    value = real_as_float(top_p)
     if not 0.0 < value <= 1.0:  # also rejects NaN
         raise ValueError(
             f"top_p must be a real number in (0, 1], got {value!r}"

@@ -421,12 +421,17 @@ def test_non_integer_ignore_index_raises_type_error() -> None:
         call(ignore_index=-100.0)
 
 
+def test_an_ignore_index_beyond_int64_raises_value_error() -> None:
+    with pytest.raises(ValueError, match="ignore_index must fit in int64"):
+        call(ignore_index=2**70)
+
+
 def test_unknown_reduction_raises_value_error() -> None:
     with pytest.raises(ValueError, match="reduction must be one of"):
         call(reduction="average")
 
 
-@pytest.mark.parametrize("bad", [-0.1, 1.5, math.nan])
+@pytest.mark.parametrize("bad", [-0.1, 1.5, math.nan, 10**400])
 def test_label_smoothing_outside_the_unit_interval_raises_value_error(bad: float) -> None:
     with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\]"):
         call(label_smoothing=bad)
@@ -468,8 +473,76 @@ def test_overflowing_logits_raise_value_error() -> None:
     # Finite float16 inputs whose product 300 * 300 * 2 exceeds float16's largest, 65504.
     hidden = torch.full((3, 2), 300.0, dtype=torch.float16)
     weight = torch.full((4, 2), 300.0, dtype=torch.float16)
-    with pytest.raises(ValueError, match="log-sum-exp is not finite"):
+    with pytest.raises(ValueError, match=r"logits hidden @ weight\.T \+ bias overflow"):
         linear_cross_entropy(hidden, weight, torch.tensor([0, 1, 2]))
+
+
+@pytest.mark.parametrize(("target", "label_smoothing"), [(1, 0.0), (0, 0.5), (1, 1.0)])
+def test_a_target_or_mean_logit_overflowing_to_minus_infinity_raises(
+    target: int, label_smoothing: float
+) -> None:
+    # float16 logits (600, -inf, 0): the -inf matters as the target's logit or in the mean.
+    hidden = torch.tensor([[300.0, 300.0]], dtype=torch.float16, requires_grad=True)
+    weight = torch.tensor([[1.0, 1.0], [-200.0, -200.0], [0.0, 0.0]], dtype=torch.float16)
+    for chunk_size in (1, 4096):  # the recomputing and the row-block path
+        with pytest.raises(ValueError, match="overflow"):
+            linear_cross_entropy(
+                hidden,
+                weight,
+                torch.tensor([target]),
+                label_smoothing=label_smoothing,
+                chunk_size=chunk_size,
+            )
+
+
+def test_a_minus_infinity_logit_that_is_not_used_is_harmless() -> None:
+    hidden = torch.tensor([[300.0, 300.0]], dtype=torch.float16)
+    weight = torch.tensor([[1.0, 1.0], [-200.0, -200.0], [0.0, 0.0]], dtype=torch.float16)
+    loss = linear_cross_entropy(hidden, weight, torch.tensor([0]))
+    assert loss.item() == 0.0  # lse = 600 exactly: exp(0 - 600) vanishes
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_tied_huge_logits_keep_log_two(reduction: str) -> None:
+    # Logits (1e8, 1e8, 0): lse = 1e8 + log 2, which float32 rounds to 1e8.
+    hidden = torch.tensor([[1.0]], requires_grad=True)
+    weight = torch.tensor([[1e8], [1e8], [0.0]], requires_grad=True)
+    target = torch.tensor([0])
+    ours = linear_cross_entropy(hidden, weight, target, reduction=reduction)
+    torch.testing.assert_close(ours.sum(), torch.tensor(math.log(2.0)))
+    grads = torch.autograd.grad(ours.sum(), (hidden, weight))
+    torch.testing.assert_close(grads[0], torch.zeros(1, 1))
+    torch.testing.assert_close(grads[1], torch.tensor([[-0.5], [0.5], [0.0]]))
+
+
+def test_float16_gradients_survive_loss_scaling() -> None:
+    # Small per-row gradients, (s - q) / N, must not be flushed to float16's
+    # zero before the loss scale multiplies them.
+    generator = torch.Generator().manual_seed(0)
+    rows, classes, features, loss_scale = 2048, 512, 8, 1024.0
+    hidden = torch.randn(rows, features, generator=generator).half().requires_grad_()
+    weight = (0.1 * torch.randn(classes, features, generator=generator)).half().requires_grad_()
+    target = torch.randint(0, classes, (rows,), generator=generator)
+    exact_hidden, exact_weight = (t.detach().double().requires_grad_() for t in (hidden, weight))
+    exact = F.cross_entropy(exact_hidden @ exact_weight.T, target) * loss_scale
+    reference = torch.autograd.grad(exact, (exact_hidden, exact_weight))
+    ours = torch.autograd.grad(
+        linear_cross_entropy(hidden, weight, target) * loss_scale, (hidden, weight)
+    )
+    theirs = torch.autograd.grad(
+        F.cross_entropy(hidden @ weight.T, target) * loss_scale, (hidden, weight)
+    )
+    for mine, torchs, exact_grad in zip(ours, theirs, reference, strict=True):
+        error = (mine.double() - exact_grad).norm() / exact_grad.norm()
+        torch_error = (torchs.double() - exact_grad).norm() / exact_grad.norm()
+        assert error <= 2 * torch_error
+
+
+def test_second_derivatives_raise_rather_than_vanish() -> None:
+    hidden, weight, _, target = make_case()
+    loss = linear_cross_entropy(hidden.requires_grad_(), weight, target)
+    with pytest.raises(RuntimeError, match="no second derivatives"):
+        torch.autograd.grad(loss, hidden, create_graph=True)
 
 
 def test_mean_of_all_ignored_targets_raises_value_error() -> None:

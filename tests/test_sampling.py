@@ -403,7 +403,7 @@ for name, fn in [("sample", sample), ("filter_logits", filter_logits)]:
     ]
     BAD_INPUTS += [
         (name, fn, torch.zeros(3), {"top_p": p}, ValueError, "top_p must be")
-        for p in [0.0, -0.1, 1.5, NAN, True, "0.5"]
+        for p in [0.0, -0.1, 1.5, NAN, True, "0.5", 10**400]
     ]
 
 

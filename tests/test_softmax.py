@@ -311,7 +311,7 @@ def test_one_fully_masked_row_is_named() -> None:
 
 
 @pytest.mark.parametrize("function", [softmax, log_softmax])
-@pytest.mark.parametrize("temperature", [0, 0.0, -1.0, NAN, INF, True, "1", None])
+@pytest.mark.parametrize("temperature", [0, 0.0, -1.0, NAN, INF, True, "1", None, 10**400])
 def test_invalid_temperature_is_a_value_error(function, temperature) -> None:
     with pytest.raises(ValueError, match="temperature must be a finite real number > 0"):
         function(torch.tensor([1.0, 2.0]), temperature=temperature)
