@@ -55,21 +55,21 @@ def _shifted(x: Tensor, dim: int, temperature: float) -> Tensor:
 
 
 def _sum_of_others(shifted: Tensor, dim: int, argmax: Tensor) -> Tensor:
-    r"""Return :math:`s = \sum_{i \neq \text{argmax}} e^{x_i - a}` per slice.
+    r"""Return :math:`\rho = \sum_{i \ne \text{argmax}} e^{x_i - a}` per slice.
 
     `shifted` is ``x - a`` with ``a`` the slice maximum, so the excluded
-    term is exactly :math:`e^0 = 1`. Leaving it out of the sum keeps ``s`` to
-    full relative precision when it is far below 1, which ``log(1 + s)``
-    computed as ``log(sum)`` would round away; ``log1p(s)`` then keeps it.
+    term is exactly :math:`e^0 = 1`. Leaving it out of the sum keeps ``rho`` to
+    full relative precision when it is far below 1, which ``log(1 + rho)``
+    computed as ``log(sum)`` would round away; ``log1p(rho)`` then keeps it.
     The result keeps the dimension `dim`, with size 1.
     """
     exp = torch.exp(shifted).scatter_(dim, argmax, 0.0)
     return exp.sum(dim=dim, keepdim=True)
 
 
-#: A slice whose terms other than the largest sum to s < 1 is "confident":
+#: A slice whose terms other than the largest sum to rho < 1 is "confident":
 #: there ``log(1 + s)`` computed from the rounded sum ``1 + s`` loses digits
-#: of s that ``log1p(s)`` keeps, so such slices take the log1p form.
+#: of rho that ``log1p(rho)`` keeps, so such slices take the log1p form.
 _LOG2 = math.log(2.0)
 
 
@@ -184,9 +184,9 @@ class _LogSoftmaxFunction(_SavesOutput):
         if temperature != 1.0:
             check_finite_slice_max(x.amax(dim=dim, keepdim=True), dim)
             return _exact_log_softmax(x, dim, temperature).to(input.dtype)
-        # torch's fused kernel computes (x - a) - log(1 + s); the largest
-        # entry of each slice, -log(1 + s), validates it and finds the
-        # confident slices (s < 1), which are redone in the log1p form.
+        # torch's fused kernel computes (x - a) - log(1 + rho); the largest
+        # entry of each slice, -log(1 + rho), validates it and finds the
+        # confident slices (rho < 1), which are redone in the log1p form.
         log_probs = torch.log_softmax(x, dim)
         top = log_probs.amax(dim=dim, keepdim=True)
         if bool(torch.isnan(top).any()):
@@ -221,8 +221,8 @@ class _LogSumExpFunction(torch.autograd.Function):
             return total.log().to(input.dtype)
         slice_max = x.amax(dim=dim, keepdim=True)
         check_finite_slice_max(slice_max, dim, allow_empty_sum=True)
-        # torch's fused kernel gives a + log(1 + s) (and -inf for a slice of
-        # -inf); where s < 1 the slice is redone as a + log1p(s).
+        # torch's fused kernel gives a + log(1 + rho) (and -inf for a slice of
+        # -inf); where rho < 1 the slice is redone as a + log1p(rho).
         result = torch.logsumexp(x, dim=dim, keepdim=True)
         confident = (result - slice_max) < _LOG2  # False for -inf slices
         if bool(confident.any()):
@@ -250,10 +250,12 @@ class _LogSumExpFunction(torch.autograd.Function):
         x, lse, g = (to_compute_dtype(t) for t in (input, output, grad_output))
         if not ctx.keepdim:
             lse, g = lse.unsqueeze(ctx.dim), g.unsqueeze(ctx.dim)
-        # A slice of -inf has lse = -inf and gradient 0: shift it by 0, not
-        # by -inf - -inf.
-        lse = lse.masked_fill(torch.isneginf(lse), 0.0)
-        return (g * torch.exp(x - lse)).to(input.dtype), None, None
+        # The gradient is softmax(x), computed from x: exp(x - lse) with the
+        # output rounded to float16, or with |lse| large (two entries tied at
+        # 1e8), would not sum to 1. A slice of -inf (lse = -inf, softmax NaN)
+        # has gradient 0.
+        probs = torch.softmax(x, ctx.dim).masked_fill(torch.isneginf(lse), 0.0)
+        return (g * probs).to(input.dtype), None, None
 
 
 def _prepare(
@@ -326,8 +328,9 @@ def softmax(
     overflows and the denominator is at least 1. float16 and bfloat16 inputs
     are computed in float32 and rounded once at the end. At :math:`T = 1`
     the shift, the exponentials and the division run in torch's fused
-    softmax kernel, which computes exactly this formula in one pass over
-    memory; the input is validated from one entry of each output slice,
+    softmax kernel, which computes this formula (with its own vectorised
+    exponential and order of summation) in one pass over memory; the input
+    is validated from one entry of each output slice,
     which the kernel makes NaN exactly for a slice that holds NaN or
     ``+inf`` or only ``-inf``. Other temperatures are shifted and divided
     here (see below), then exponentiated and normalised by the same kernel.
@@ -412,19 +415,20 @@ def log_softmax(
 
     .. math::
 
-        \log \operatorname{softmax}(x)_i = (x_i - a) - \operatorname{log1p}(s),
-        \qquad s = \sum_{k \neq k^*} e^{x_k - a} .
+        \log \operatorname{softmax}(x)_i
+        = (x_i - a) - \operatorname{log1p}(\rho),
+        \qquad \rho = \sum_{k \neq k^*} e^{x_k - a} .
 
     ``log(softmax(z))`` loses every probability that underflows to 0; this form
-    keeps it. Leaving the term :math:`e^0 = 1` out of :math:`s` and using
+    keeps it. Leaving the term :math:`e^0 = 1` out of :math:`\rho` and using
     ``log1p`` keeps the log-probability of a confident class,
-    :math:`-\operatorname{log1p}(s)` with :math:`s` far below the unit
-    roundoff, to full relative precision, where ``log(1 + s)`` rounds it to 0.
-    Where :math:`s \ge 1` the two agree to rounding (``1 + s`` loses at most
-    one bit of :math:`s`), so at :math:`T = 1` torch's fused kernel computes
-    every slice, and the slices with :math:`s < 1`, recognised by their
-    largest entry :math:`-\log(1 + s) > -\log 2`, are computed again in the
-    log1p form.
+    :math:`-\operatorname{log1p}(\rho)` with :math:`\rho` far below the unit
+    roundoff, to full relative precision, where ``log(1 + rho)`` rounds it to
+    0. Where :math:`\rho \ge 1` the two agree to rounding (``1 + rho`` loses
+    at most one bit of :math:`\rho`), so at :math:`T = 1` torch's fused kernel
+    computes every slice, and the slices with :math:`\rho < 1`, recognised by
+    their largest entry :math:`-\log(1 + \rho) > -\log 2`, are computed again
+    in the log1p form.
     The backward pass is :math:`\bar z = (g - e^{y} \textstyle\sum_k g_k) / T`,
     with :math:`y` the saved output, the only tensor kept for it.
 
@@ -487,16 +491,17 @@ def logsumexp(
 
     .. math::
 
-        \operatorname{lse}(z) = a + \operatorname{log1p}(s),
-        \qquad s = \sum_{k \neq k^*} e^{z_k - a},
+        \operatorname{lse}(z) = a + \operatorname{log1p}(\rho),
+        \qquad \rho = \sum_{k \neq k^*} e^{z_k - a},
         \qquad a \le \operatorname{lse}(z) \le a + \log K .
 
     Leaving out the term :math:`e^0 = 1` and using ``log1p`` keeps a small
-    :math:`s` that ``log(1 + s)`` would round away, so the result is accurate
-    relative to itself also where it is near 0 (float32 ``[0, -20]``: 2.06e-9,
-    not 0). Where :math:`s \ge 1` the two forms agree to rounding, so torch's
-    fused kernel computes every slice first and the slices with
-    :math:`s < 1` (:math:`\operatorname{lse} - a < \log 2`) are computed
+    :math:`\rho` that ``log(1 + rho)`` would round away, so the result is
+    accurate relative to itself also where it is near 0 (float32
+    ``[0, -20]``: 2.06e-9, not 0). Where :math:`\rho \ge 1` the two forms
+    agree to rounding, so torch's fused kernel computes every slice first and
+    the slices with
+    :math:`\rho < 1` (:math:`\operatorname{lse} - a < \log 2`) are computed
     again in the log1p form. A slice that is entirely ``-inf`` is a sum of
     no positive terms: its log-sum-exp is ``-inf``, the logarithm of an
     empty sum, as in :func:`torch.logsumexp`, and its gradient is 0. (Its
@@ -504,8 +509,9 @@ def logsumexp(
     :func:`log_softmax` raise there.)
 
     log-sum-exp is a smooth maximum and its gradient is softmax, which the
-    backward pass computes as :math:`g \, e^{z - \operatorname{lse}(z)}` from
-    the saved input and output. It is *not* translation invariant:
+    backward pass computes from the saved input (in float32 for float16 and
+    bfloat16), not as :math:`e^{z - \operatorname{lse}(z)}` from the rounded
+    output, so that it sums to one. It is *not* translation invariant:
     :math:`\operatorname{lse}(z + c) = \operatorname{lse}(z) + c`.
 
     The chapters :doc:`/chapters/numerical_stability` (computing it) and

@@ -266,6 +266,22 @@ def test_gradient_of_logsumexp_is_softmax() -> None:
     torch.testing.assert_close(gradient, softmax(z.detach()))
 
 
+@pytest.mark.parametrize(
+    ("values", "dtype"),
+    [
+        ([1000.0, 1000.5, 999.0], torch.float16),  # lse rounded to float16
+        ([1e8, 1e8, 0.0], torch.float32),  # lse = 1e8 + log 2 rounds to 1e8
+    ],
+)
+def test_gradient_of_logsumexp_is_softmax_where_the_output_rounds(
+    values: list[float], dtype: torch.dtype
+) -> None:
+    z = torch.tensor(values, dtype=dtype, requires_grad=True)
+    (gradient,) = torch.autograd.grad(logsumexp(z), z)
+    expected = torch.softmax(z.detach().double(), dim=-1).to(dtype)
+    torch.testing.assert_close(gradient, expected)
+
+
 # --- Bad input ----------------------------------------------------------------------------
 
 FUNCTIONS = [softmax, log_softmax, logsumexp]
