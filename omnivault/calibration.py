@@ -297,6 +297,9 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
         not a 2-D floating tensor with at least one row and column, or holds
         NaN or inf; or if `labels` is not a 1-D integer tensor with one entry
         per row and values in ``[0, K)``.
+    RuntimeError
+        If the minimiser is finite but outside float64's range (for logits
+        whose differences themselves overflow, such as ``(1e308, -1e308)``).
 
     Warns
     -----
@@ -373,6 +376,13 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
     y = _check_labels(labels, z.shape[0], z.shape[1])
     if bool((z.amax(dim=1) == z.amin(dim=1)).all()):
         return 1.0
+    # The fit is equivariant, T(c z) = c T(z): fit z / scale, with scale a
+    # power of two within a factor 2 of max |z| (an exact division), then
+    # scale the answer back. So the bracket on beta below holds for logits
+    # of any size, and rows such as (1e308, -1e308) cannot overflow when
+    # shifted.
+    scale = math.ldexp(1.0, math.frexp(float(z.abs().max()))[1] - 1)
+    z = z / scale
     # f'(beta) does not change when a row is shifted; shifting by the row
     # maximum keeps every z <= 0 and the maximum exactly 0.
     z = z - z.amax(dim=1, keepdim=True)
@@ -407,6 +417,11 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
         and math.exp(high) < _BETA_MAX
     ):
         high += math.log(_WIDEN)
+    if (
+        _nll_slope(z, margins, math.exp(low)) >= 0.0
+        or _nll_slope(z, margins, math.exp(high)) < 0.0
+    ):
+        raise _out_of_range()
     for _ in range(_BISECTION_STEPS):
         middle = 0.5 * (low + high)
         if middle in (low, high):  # the bracket is two adjacent floats: done
@@ -415,7 +430,17 @@ def fit_temperature(logits: Tensor, labels: Tensor) -> float:
             low = middle
         else:
             high = middle
-    return math.exp(-0.5 * (low + high))
+    temperature = math.exp(-0.5 * (low + high)) * scale
+    if not 0.0 < temperature < math.inf:
+        raise _out_of_range()
+    return temperature
+
+
+def _out_of_range() -> RuntimeError:
+    return RuntimeError(
+        "fit_temperature: the minimiser lies outside the range of "
+        "temperatures that float64 represents for these logits"
+    )
 
 
 def reliability_diagram(

@@ -137,9 +137,7 @@ def _check_inputs(
             f"ignore_index must be an int, got {type(ignore_index).__name__}"
         )
     if not -(2**63) <= ignore_index < 2**63:
-        raise ValueError(
-            f"ignore_index must fit in int64, got {ignore_index}"
-        )
+        raise ValueError(f"ignore_index must fit in int64, got {ignore_index}")
     if reduction not in _REDUCTIONS:
         raise ValueError(
             f"reduction must be one of {_REDUCTIONS}, got {reduction!r}"

@@ -97,11 +97,10 @@ def _temperature_grid(low: float, high: float, steps: int) -> list[float]:
 
     Each is rounded to three significant digits.
     """
-    ratio = math.log(high / low)
-    return [
-        float(f"{low * math.exp(ratio * i / (steps - 1)):.3g}")
-        for i in range(steps)
-    ]
+    # In logs throughout: high / low, or exp of log(high / low), may overflow.
+    log_low, log_high = math.log(low), math.log(high)
+    step = (log_high - log_low) / (steps - 1)
+    return [float(f"{math.exp(log_low + step * i):.3g}") for i in range(steps)]
 
 
 def temperature_explorer(

@@ -478,3 +478,18 @@ def test_row_sum_tolerance_follows_the_dtype() -> None:
     with pytest.raises(ValueError, match=r"sum to 1 within 0\.0001"):
         expected_calibration_error(probs, GOOD_LABELS)
     expected_calibration_error(probs.half(), GOOD_LABELS)
+
+
+@pytest.mark.parametrize("factor", [1e305, 1e-305, 3.0e200])
+def test_fit_temperature_scales_with_logits_of_any_size(factor: float) -> None:
+    # T(c z) = c T(z): for logits (1, 0) with labels 0, 0, 1 the answer is 1 / log 2.
+    logits = torch.tensor([[1.0, 0.0]] * 3, dtype=torch.float64) * factor
+    fitted = fit_temperature(logits, torch.tensor([0, 0, 1]))
+    assert fitted / factor == pytest.approx(1 / math.log(2), rel=1e-12)
+
+
+def test_fit_temperature_raises_when_the_minimiser_exceeds_float64() -> None:
+    # The margins 2e308 themselves overflow: T = 2e308 / log 2 is not a float64.
+    logits = torch.tensor([[1e308, -1e308]] * 3, dtype=torch.float64)
+    with pytest.raises(RuntimeError, match="outside the range"):
+        fit_temperature(logits, torch.tensor([0, 0, 1]))

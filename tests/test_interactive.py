@@ -79,3 +79,9 @@ def test_bad_arguments_are_value_errors(kwargs: dict, message: str) -> None:
 def test_integer_logits_are_a_type_error() -> None:
     with pytest.raises(TypeError, match="floating"):
         temperature_explorer(torch.tensor([1, 2, 3]))
+
+
+def test_temperatures_spanning_float64_give_a_figure() -> None:
+    # high / low = 1e600 overflows; the grid is spaced in log T.
+    data = payload(temperature_explorer(Z, temperatures=(1e-300, 1e300), steps=3)._repr_html_())
+    assert data["temperatures"] == [1e-300, 1.0, 1e300]
